@@ -1,0 +1,195 @@
+/*
+ * frame.c - encoding and decoding of link control frames and of their
+ * payloads (HELLO, PING/PONG, BYE).  Owns the wire layout in frame.h and
+ * nothing else: no I/O, no globals, no logging.
+ *
+ * Invariants: every decoder checks a length before each read and accepts a
+ * payload only when it is exactly the size its fields say (no trailing
+ * bytes); every encoder refuses what its decoder would reject, so a value
+ * that encodes also decodes to itself.
+ */
+#include "config.h"
+#include "frame.h"
+#include "wire.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define HELLO_FIXED_LEN 13	/* version, flags, boot id, name length */
+#define BYE_FIXED_LEN 1		/* code */
+
+static bool frame_type_valid(uint8_t type)
+{
+	return type != 0 && type < FRAME_TYPE_MAX;
+}
+
+int frame_decode(const uint8_t *buf, size_t len, size_t max_payload,
+		 struct frame *f)
+{
+	uint16_t plen;
+
+	if (len < FRAME_HDR_LEN)
+		return 0;
+	/* Unknown types are protocol errors until a version needs more. */
+	if (!frame_type_valid(buf[0]) || buf[1] != 0)
+		return -EBADMSG;
+	plen = wire_get16(buf + 2);
+	if (plen > max_payload)
+		return -EMSGSIZE;
+	if (len - FRAME_HDR_LEN < plen)
+		return 0;
+	f->type = buf[0];
+	f->flags = buf[1];
+	f->len = plen;
+	f->payload = buf + FRAME_HDR_LEN;
+	return FRAME_HDR_LEN + plen;
+}
+
+size_t frame_encode(uint8_t *out, size_t cap, uint8_t type,
+		    const void *payload, size_t len)
+{
+	if (!frame_type_valid(type) || len > FRAME_MAX_PAYLOAD)
+		return 0;
+	if (cap < FRAME_HDR_LEN || cap - FRAME_HDR_LEN < len)
+		return 0;
+	out[0] = type;
+	out[1] = 0;
+	wire_put16(out + 2, (uint16_t)len);
+	if (len)
+		memmove(out + FRAME_HDR_LEN, payload, len);
+	return FRAME_HDR_LEN + len;
+}
+
+const char *frame_type_name(uint8_t type)
+{
+	switch (type) {
+	case FRAME_HELLO:
+		return "hello";
+	case FRAME_PING:
+		return "ping";
+	case FRAME_PONG:
+		return "pong";
+	case FRAME_BYE:
+		return "bye";
+	default:
+		return "unknown";
+	}
+}
+
+bool node_name_valid(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > NODE_NAME_MAX)
+		return false;
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')
+			continue;
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Version and hello flags are passed up as they are: whether a peer's
+ * version is acceptable is the link's decision, and it wants to log it.
+ */
+bool hello_decode(const uint8_t *p, size_t len, struct hello *h)
+{
+	size_t n;
+
+	if (len < HELLO_FIXED_LEN)
+		return false;
+	n = p[12];
+	if (len != HELLO_FIXED_LEN + n)
+		return false;
+	if (!node_name_valid((const char *)p + HELLO_FIXED_LEN, n))
+		return false;
+	h->version = wire_get16(p);
+	h->flags = wire_get16(p + 2);
+	h->boot_id = wire_get64(p + 4);
+	memcpy(h->name, p + HELLO_FIXED_LEN, n);
+	h->name[n] = '\0';
+	return true;
+}
+
+size_t hello_encode(uint8_t *out, size_t cap, const struct hello *h)
+{
+	size_t n = strnlen(h->name, sizeof(h->name));
+
+	if (!node_name_valid(h->name, n))
+		return 0;
+	if (cap < HELLO_FIXED_LEN + n)
+		return 0;
+	wire_put16(out, h->version);
+	wire_put16(out + 2, h->flags);
+	wire_put64(out + 4, h->boot_id);
+	out[12] = (uint8_t)n;
+	memcpy(out + HELLO_FIXED_LEN, h->name, n);
+	return HELLO_FIXED_LEN + n;
+}
+
+bool ping_decode(const uint8_t *p, size_t len, struct ping *pg)
+{
+	if (len != PING_LEN)
+		return false;
+	pg->seq = wire_get64(p);
+	pg->t_us = wire_get64(p + 8);
+	return true;
+}
+
+size_t ping_encode(uint8_t *out, size_t cap, const struct ping *pg)
+{
+	if (cap < PING_LEN)
+		return 0;
+	wire_put64(out, pg->seq);
+	wire_put64(out + 8, pg->t_us);
+	return PING_LEN;
+}
+
+static bool reason_valid(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len > BYE_REASON_MAX)
+		return false;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c > 0x7e)
+			return false;
+	}
+	return true;
+}
+
+/* Any code is accepted: an unknown one is still a clean close to log. */
+bool bye_decode(const uint8_t *p, size_t len, struct bye *b)
+{
+	size_t n;
+
+	if (len < BYE_FIXED_LEN)
+		return false;
+	n = len - BYE_FIXED_LEN;
+	if (!reason_valid((const char *)p + BYE_FIXED_LEN, n))
+		return false;
+	b->code = p[0];
+	memcpy(b->reason, p + BYE_FIXED_LEN, n);
+	b->reason[n] = '\0';
+	return true;
+}
+
+size_t bye_encode(uint8_t *out, size_t cap, const struct bye *b)
+{
+	size_t n = strnlen(b->reason, sizeof(b->reason));
+
+	if (!reason_valid(b->reason, n))
+		return 0;
+	if (cap < BYE_FIXED_LEN + n)
+		return 0;
+	out[0] = b->code;
+	memcpy(out + BYE_FIXED_LEN, b->reason, n);
+	return BYE_FIXED_LEN + n;
+}

@@ -1,0 +1,99 @@
+/*
+ * frame.h - the control protocol carried on a link's TLS stream.
+ *
+ * A frame is a 4-byte header and a payload:
+ *
+ *   0  u8   type     (enum frame_type; 0 is invalid)
+ *   1  u8   flags    (reserved, 0)
+ *   2  u16  length   payload length in bytes, network order
+ *   4  ...  payload
+ *
+ * The receiver also bounds the length by its own limit (a frame longer than
+ * it is malformed: the link is closed).  Every payload decoder checks every
+ * length before reading.  All functions are pure: no I/O, no globals.
+ */
+#ifndef CLOUDVPN_FRAME_H
+#define CLOUDVPN_FRAME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FRAME_HDR_LEN 4
+#define FRAME_MAX_PAYLOAD 65535u
+#define PROTO_VERSION 1
+#define NODE_NAME_MAX 64	/* bytes, without the terminating NUL */
+#define BYE_REASON_MAX 200
+
+enum frame_type {
+	FRAME_HELLO = 1,	/* first frame each way: version, node name */
+	FRAME_PING = 2,		/* keepalive, carries the sender's clock */
+	FRAME_PONG = 3,		/* echo of a ping */
+	FRAME_BYE = 4,		/* the sender closes the link, with a reason */
+	FRAME_TYPE_MAX
+};
+
+struct frame {
+	uint8_t type;
+	uint8_t flags;
+	uint16_t len;
+	const uint8_t *payload;	/* points into the decoded buffer */
+};
+
+/* Decode one frame at the start of buf.  Returns the bytes it spans (> 0),
+ * 0 when more bytes are needed, -EBADMSG for an invalid type or flags, or
+ * -EMSGSIZE when the length exceeds max_payload. */
+int frame_decode(const uint8_t *buf, size_t len, size_t max_payload,
+		 struct frame *f);
+/* Write header + payload to out; returns the bytes written, 0 if it does
+ * not fit or the payload is longer than FRAME_MAX_PAYLOAD. */
+size_t frame_encode(uint8_t *out, size_t cap, uint8_t type,
+		    const void *payload, size_t len);
+const char *frame_type_name(uint8_t type);
+
+/*
+ * HELLO payload:
+ *   0  u16  version (PROTO_VERSION)
+ *   2  u16  flags (0)
+ *   4  u64  boot id (random per process start: tells a restart apart)
+ *  12  u8   name length n (1..NODE_NAME_MAX)
+ *  13  n    node name (printable ASCII, no spaces)
+ */
+struct hello {
+	uint16_t version;
+	uint16_t flags;
+	uint64_t boot_id;
+	char name[NODE_NAME_MAX + 1];
+};
+bool hello_decode(const uint8_t *p, size_t len, struct hello *h);
+size_t hello_encode(uint8_t *out, size_t cap, const struct hello *h);
+
+/* PING and PONG payload: u64 sequence, u64 sender's clock (us).  A PONG
+ * echoes the PING it answers. */
+struct ping {
+	uint64_t seq;
+	uint64_t t_us;
+};
+#define PING_LEN 16
+bool ping_decode(const uint8_t *p, size_t len, struct ping *pg);
+size_t ping_encode(uint8_t *out, size_t cap, const struct ping *pg);
+
+/* BYE payload: u8 code (enum bye_code), then reason text (may be empty,
+ * at most BYE_REASON_MAX bytes, printable ASCII). */
+enum bye_code {
+	BYE_SHUTDOWN = 1,	/* the sender is stopping */
+	BYE_DUPLICATE = 2,	/* another link to the same node is kept */
+	BYE_PROTOCOL = 3,	/* the sender got something malformed */
+	BYE_POLICY = 4,		/* the sender's config no longer allows us */
+};
+struct bye {
+	uint8_t code;
+	char reason[BYE_REASON_MAX + 1];
+};
+bool bye_decode(const uint8_t *p, size_t len, struct bye *b);
+size_t bye_encode(uint8_t *out, size_t cap, const struct bye *b);
+
+/* A node name: 1..NODE_NAME_MAX bytes of [A-Za-z0-9._-]. */
+bool node_name_valid(const char *s, size_t len);
+
+#endif

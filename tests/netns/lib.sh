@@ -1,0 +1,516 @@
+# lib.sh - the shell library of cloudvpn's end-to-end tests (and of the demo).
+#
+# A test sources this file and then reads as its scenario:
+#
+#   . "$(dirname "$0")/lib.sh"
+#   e2e_begin                     # skip (77) unless root, ip netns, certtool
+#   make_hub; make_ca
+#   make_node a; make_cert a
+#   make_node b; make_cert b
+#   node_conf a "connect $(addr4 b) $PORT"
+#   node_conf b
+#   start_node a; start_node b
+#   check "a and b link up" wait_links a 1 5
+#   finish                        # "N passed, N failed", exit 0 or 1
+#
+# Topology: one "hub" namespace holds a Linux bridge; each node gets its own
+# namespace with lo up and a veth (eth0) into the bridge, addressed
+# 10.77.0.N/24 and fd77::N/64 (DAD off).  Every namespace name starts with a
+# per-run prefix ($PFX), so two tests may run at once.
+#
+# Files live in one temp dir $T: $T/ca*/ (CAs), $T/NAME/ (key.pem,
+# cert.pem, cloud.conf, ctl.sock) and $T/NAME.log (the node's stderr and
+# stdout).  A trap on EXIT (also reached on Ctrl-C) kills the processes this
+# run started (and only those), deletes the namespaces and /etc/netns/NS
+# directories it made and the temp dir (kept when KEEP=1), and on failure
+# prints the tail of every node's log.
+#
+# Environment: top_srcdir, top_builddir (automake's harness sets them; they
+# default to the repository around this file); CLOUD, CLOUDCTL, CLOUD_CA
+# override the programs; KEEP=1 keeps $T; VERBOSE=1 traces the test.
+#
+# Exit codes: 0 pass, 1 fail, 77 skip.
+
+export LC_ALL=C
+
+: "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+CLOUD=${CLOUD:-$top_builddir/src/cloud}
+CLOUDCTL=${CLOUDCTL:-$top_builddir/tools/cloudctl}
+CLOUD_CA=${CLOUD_CA:-$top_srcdir/tools/cloud-ca}
+
+PORT=7000			# every node listens on this TCP port
+PFX="cvt$$-"			# namespace prefix, unique per run
+HUB="${PFX}hub"
+SUBNET4=10.77.0
+SUBNET6=fd77:
+T=				# the run's temp dir (e2e_begin)
+
+# Timers written into every node's config: short, so a test runs in seconds.
+NODE_TIMERS=(
+	"conn_keepalive 300ms"
+	"conn_timeout 2s"
+	"conn_retry 100ms"
+	"conn_retry_max 1s"
+	"comm_close_timeout 1s"
+)
+
+declare -A NODE_IDX=()		# node name -> N (addresses 10.77.0.N, fd77::N)
+declare -A NODE_PID=()		# node name -> PID of its running cloud
+declare -A LOG_MARK=()		# node name -> log line count at log_mark
+NAMESPACES=()			# created here, deleted on exit
+ETC_NETNS=()			# /etc/netns/NS dirs created here
+STARTED_PIDS=()			# every process started here
+NEXT_IDX=1
+PASSED=0
+FAILED=0
+FINISHED=
+
+# ---------------------------------------------------------------- results
+
+ok()   { PASSED=$((PASSED + 1)); echo "ok - $*"; }
+fail() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
+note() { echo "# $*"; }
+
+# check DESC CMD... : ok when CMD succeeds, not ok otherwise.
+check() {
+	local desc=$1; shift
+	if "$@"; then ok "$desc"; else fail "$desc"; fi
+}
+
+# check_not DESC CMD... : ok when CMD fails.
+check_not() {
+	local desc=$1; shift
+	if "$@"; then fail "$desc"; else ok "$desc"; fi
+}
+
+skip() { echo "SKIP: $*"; exit 77; }
+
+# Print the summary line and exit 0 (all passed) or 1.
+finish() {
+	FINISHED=1
+	echo "$PASSED passed, $FAILED failed"
+	[ "$FAILED" -eq 0 ] && [ "$PASSED" -gt 0 ]
+	exit $?
+}
+
+# ---------------------------------------------------------------- time
+
+now_ms() {
+	local t=$EPOCHREALTIME
+	echo $(( ${t%.*} * 1000 + 10#${t#*.} / 1000 ))
+}
+
+# seconds (maybe fractional) -> milliseconds
+secs_ms() { awk -v s="$1" 'BEGIN { printf "%d\n", s * 1000 }'; }
+
+# wait_for TIMEOUT CMD... : run CMD every 0.1 s until it succeeds (0) or
+# TIMEOUT seconds have passed (1).  CMD's output is discarded.
+wait_for() {
+	local end=$(( $(now_ms) + $(secs_ms "$1") )); shift
+	while :; do
+		"$@" >/dev/null 2>&1 && return 0
+		[ "$(now_ms)" -ge "$end" ] && return 1
+		sleep 0.1
+	done
+}
+
+# never_for SECS CMD... : CMD fails at every try (every 0.2 s) for SECS.
+never_for() {
+	local end=$(( $(now_ms) + $(secs_ms "$1") )); shift
+	while [ "$(now_ms)" -lt "$end" ]; do
+		"$@" >/dev/null 2>&1 && return 1
+		sleep 0.2
+	done
+	return 0
+}
+
+# always_for SECS CMD... : CMD succeeds at every try (every 0.2 s) for SECS.
+always_for() {
+	local end=$(( $(now_ms) + $(secs_ms "$1") )); shift
+	while [ "$(now_ms)" -lt "$end" ]; do
+		"$@" >/dev/null 2>&1 || return 1
+		sleep 0.2
+	done
+	return 0
+}
+
+# ---------------------------------------------------------------- set-up
+
+# e2e_begin [--no-netns] : skip unless the test can run, then make $T and
+# install the cleanup trap.  --no-netns: no root or namespaces needed.
+e2e_begin() {
+	local need_netns=1
+	[ "${1:-}" = --no-netns ] && need_netns=
+
+	[ -x "$CLOUD" ] || skip "$CLOUD not built"
+	[ -x "$CLOUDCTL" ] || skip "$CLOUDCTL not built"
+	[ -x "$CLOUD_CA" ] || skip "$CLOUD_CA missing"
+	command -v certtool >/dev/null || skip "certtool not installed (Debian: gnutls-bin)"
+	command -v jq >/dev/null || skip "jq not installed"
+	if [ -n "$need_netns" ]; then
+		[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces)"
+		command -v ip >/dev/null || skip "ip (iproute2) not installed"
+		ip netns add "${PFX}probe" 2>/dev/null || skip "ip netns does not work here"
+		ip netns del "${PFX}probe"
+	fi
+
+	T=$(mktemp -d "${TMPDIR:-/tmp}/cloudvpn-e2e.XXXXXX") || exit 1
+	trap e2e_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	[ -n "${VERBOSE:-}" ] && set -x
+	return 0
+}
+
+# True when PID runs and is not a zombie.
+pid_alive() {
+	local st
+	[ -r "/proc/$1/stat" ] || return 1
+	st=$(sed -E 's/^[0-9]+ \(.*\) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+
+# True when PID is one of ours: its command line mentions our temp dir (a
+# recycled PID would not).
+pid_ours() {
+	[ -n "$T" ] && pid_alive "$1" &&
+		tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF "$T/"
+}
+
+# True while any process started by this run is alive.
+any_started_alive() {
+	local pid
+	for pid in "${STARTED_PIDS[@]}"; do
+		pid_ours "$pid" && return 0
+	done
+	return 1
+}
+
+e2e_cleanup() {
+	local rc=$? pid ns d
+	set +x
+	trap - EXIT INT TERM
+	if [ -z "$FINISHED" ] && [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
+		echo "# aborted (exit $rc)"
+		echo "$PASSED passed, $((FAILED + 1)) failed"
+		FAILED=$((FAILED + 1))
+	fi
+	if [ "$FAILED" -gt 0 ]; then
+		dump_logs
+	fi
+	for pid in "${STARTED_PIDS[@]}"; do
+		pid_ours "$pid" && kill -TERM "$pid" 2>/dev/null
+	done
+	wait_for 2 eval '! any_started_alive'
+	for pid in "${STARTED_PIDS[@]}"; do
+		pid_ours "$pid" && kill -KILL "$pid" 2>/dev/null
+	done
+	for ns in "${NAMESPACES[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	for d in "${ETC_NETNS[@]}"; do
+		rm -rf "$d"
+	done
+	rmdir /etc/netns 2>/dev/null
+	if [ -n "$T" ]; then
+		if [ -n "${KEEP:-}" ]; then
+			echo "# kept $T"
+		else
+			rm -rf "$T"
+		fi
+	fi
+	if declare -F after_cleanup >/dev/null; then
+		after_cleanup
+	fi
+	exit "$rc"
+}
+
+# Print the last lines of every node's log.
+dump_logs() {
+	local f
+	for f in "$T"/*.log; do
+		[ -e "$f" ] || continue
+		echo "# ---- last 40 lines of $(basename "$f")"
+		tail -n 40 "$f" | sed 's/^/# /'
+	done
+}
+
+# ---------------------------------------------------------------- network
+
+# ns NAME : the namespace of node NAME.
+ns() { echo "${PFX}$1"; }
+
+# in_ns NAME CMD... : run CMD inside node NAME's namespace.
+in_ns() { local n=$1; shift; ip netns exec "$(ns "$n")" "$@"; }
+
+addr4() { echo "$SUBNET4.${NODE_IDX[$1]}"; }
+addr6() { echo "${SUBNET6}:${NODE_IDX[$1]}"; }
+
+# make_hub : the namespace with the bridge every node plugs into.
+make_hub() {
+	ip netns add "$HUB" || return 1
+	NAMESPACES+=("$HUB")
+	ip -n "$HUB" link set lo up
+	ip -n "$HUB" link add br0 type bridge
+	ip -n "$HUB" link set br0 up
+}
+
+# make_node NAME [N] : a namespace for node NAME, plugged into the hub, with
+# addresses 10.77.0.N/24 and fd77::N/64 (N: next free number by default).
+make_node() {
+	local name=$1 idx=${2:-$NEXT_IDX} nsn
+	nsn=$(ns "$name")
+	[ "$idx" -ge "$NEXT_IDX" ] && NEXT_IDX=$((idx + 1))
+	NODE_IDX[$name]=$idx
+	mkdir -p "$T/$name"
+	ip netns add "$nsn" || return 1
+	NAMESPACES+=("$nsn")
+	ip -n "$nsn" link set lo up
+	in_ns "$name" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+		net.ipv6.conf.default.accept_dad=0 >/dev/null
+	ip -n "$HUB" link add "v$idx" type veth peer name eth0 netns "$nsn" || return 1
+	ip -n "$HUB" link set "v$idx" master br0 up
+	ip -n "$nsn" addr add "$(addr4 "$name")/24" dev eth0
+	ip -n "$nsn" addr add "$(addr6 "$name")/64" dev eth0 nodad
+	ip -n "$nsn" link set eth0 up
+}
+
+# node_hosts NAME "ADDR HOSTNAME..." ... : give node NAME's namespace its own
+# /etc/hosts (`ip netns exec' bind-mounts /etc/netns/NS/hosts over it).
+node_hosts() {
+	local name=$1 d; shift
+	d=/etc/netns/$(ns "$name")
+	mkdir -p "$d" || return 1
+	ETC_NETNS+=("$d")
+	{
+		echo "127.0.0.1 localhost"
+		echo "::1 localhost"
+		printf '%s\n' "$@"
+	} >"$d/hosts"
+}
+
+# ---------------------------------------------------------------- PKI
+#
+# Thin wrappers over tools/cloud-ca, so a test names what it wants.
+
+# make_ca [CA] : a certificate authority in $T/CA (default "ca"), with
+# ca.crt and an (empty) crl.pem.
+make_ca() {
+	local ca=${1:-ca}
+	"$CLOUD_CA" -d "$T/$ca" init -name "$ca" >>"$T/$ca.out" 2>&1 ||
+		{ cat "$T/$ca.out"; return 1; }
+}
+
+# make_cert NAME [CA [cloud-ca node options...]] : key and certificate for
+# node NAME (CN=NAME) from CA, copied to $T/NAME/key.pem and cert.pem.
+make_cert() {
+	local name=$1 ca=${2:-ca}
+	shift; [ $# -gt 0 ] && shift
+	mkdir -p "$T/$name"
+	"$CLOUD_CA" -d "$T/$ca" node "$name" "$@" >>"$T/$ca.out" 2>&1 ||
+		{ cat "$T/$ca.out"; return 1; }
+	cp "$T/$ca/$name.key" "$T/$name/key.pem" &&
+		cp "$T/$ca/$name.crt" "$T/$name/cert.pem"
+}
+
+# revoke_cert NAME [CA] : revoke NAME's certificate and re-sign CA's CRL.
+revoke_cert() {
+	local ca=${2:-ca}
+	"$CLOUD_CA" -d "$T/$ca" revoke "$1" >>"$T/$ca.out" 2>&1 ||
+		{ cat "$T/$ca.out"; return 1; }
+}
+
+# ca_file [CA], crl_file [CA] : paths of a CA's certificate and CRL.
+ca_file() { echo "$T/${1:-ca}/ca.crt"; }
+crl_file() { echo "$T/${1:-ca}/crl.pem"; }
+
+# make_key NAME : only a private key (raw public key mode), $T/NAME/key.pem.
+make_key() {
+	mkdir -p "$T/keys" "$T/$1"
+	"$CLOUD_CA" -d "$T/keys" key "$1" >>"$T/keys.out" 2>&1 ||
+		{ cat "$T/keys.out"; return 1; }
+	cp "$T/keys/$1.key" "$T/$1/key.pem"
+}
+
+# key_pin NAME : the "pin-sha256:..." of node NAME's key.
+key_pin() { "$CLOUD_CA" pin "$T/$1/key.pem"; }
+
+# ---------------------------------------------------------------- config
+
+# node_conf NAME [LINE...] : write $T/NAME/cloud.conf: listen on the node's
+# IPv4 address, its key, its certificate and the CA (when it has a
+# certificate; otherwise `name NAME', for raw public keys), control socket,
+# short timers; then the extra LINEs (they may add to or override these).
+node_conf() {
+	local name=$1 f; shift
+	f=$T/$name/cloud.conf
+	{
+		echo "# node $name (written by tests/netns/lib.sh)"
+		echo "listen $(addr4 "$name") $PORT"
+		echo "key $T/$name/key.pem"
+		if [ -e "$T/$name/cert.pem" ]; then
+			echo "cert $T/$name/cert.pem"
+			echo "ca $(ca_file)"
+		else
+			echo "name $name"
+		fi
+		echo "ctl $T/$name/ctl.sock"
+		printf '%s\n' "${NODE_TIMERS[@]}"
+		[ $# -gt 0 ] && printf '%s\n' "$@"
+	} >"$f"
+}
+
+# conf_add NAME LINE... : append lines to NAME's config.
+conf_add() { local n=$1; shift; printf '%s\n' "$@" >>"$T/$n/cloud.conf"; }
+
+# conf_del NAME REGEX : remove the lines of NAME's config that match.
+conf_del() {
+	local f=$T/$1/cloud.conf
+	grep -Ev -- "$2" "$f" >"$f.new"; mv "$f.new" "$f"
+}
+
+conf_file() { echo "$T/$1/cloud.conf"; }
+
+# ---------------------------------------------------------------- processes
+
+# start_node NAME [ARGS...] : run cloud for NAME in its namespace, in the
+# background, output to $T/NAME.log; wait (5 s at most) until its control
+# socket answers.  Fails if it died or never answered.
+start_node() {
+	local name=$1 pid; shift
+	start_node_nowait "$name" "$@" || return 1
+	pid=${NODE_PID[$name]}
+	wait_for 5 node_ready "$name"
+	if ! pid_alive "$pid"; then
+		echo "# node $name (pid $pid) died at start" >&2
+		return 1
+	fi
+	node_ready "$name"
+}
+
+# start_node_nowait NAME [ARGS...] : start_node without waiting.
+start_node_nowait() {
+	local name=$1; shift
+	if [ -n "${NODE_PID[$name]:-}" ] && pid_alive "${NODE_PID[$name]}"; then
+		echo "# node $name is already running" >&2
+		return 1
+	fi
+	rm -f "$T/$name/ctl.sock"
+	echo "# ---- $(date -u +%H:%M:%S.%N) start_node $name" >>"$T/$name.log"
+	ip netns exec "$(ns "$name")" "$CLOUD" -@include "$T/$name/cloud.conf" "$@" \
+		</dev/null >>"$T/$name.log" 2>&1 &
+	NODE_PID[$name]=$!
+	STARTED_PIDS+=($!)
+}
+
+# node_ready NAME : the node runs and its control socket answers.
+node_ready() {
+	pid_alive "${NODE_PID[$1]}" && ctl "$1" status >/dev/null 2>&1
+}
+
+node_pid() { echo "${NODE_PID[$1]}"; }
+node_alive() { [ -n "${NODE_PID[$1]:-}" ] && pid_alive "${NODE_PID[$1]}"; }
+
+# signal_node NAME SIG : send a signal to NAME's cloud.
+signal_node() { kill -s "$2" "${NODE_PID[$1]}"; }
+
+# stop_node NAME [SIG [TIMEOUT]] : send SIG (TERM), wait TIMEOUT (5) seconds
+# for the exit, then SIGKILL.  Returns cloud's exit status (or 124 after
+# SIGKILL).
+stop_node() {
+	local name=$1 sig=${2:-TERM} t=${3:-5} pid rc
+	pid=${NODE_PID[$name]}
+	[ -n "$pid" ] || return 1
+	kill -s "$sig" "$pid" 2>/dev/null
+	if ! wait_for "$t" eval "! pid_alive $pid"; then
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		NODE_PID[$name]=
+		return 124
+	fi
+	wait "$pid" 2>/dev/null
+	rc=$?
+	NODE_PID[$name]=
+	return "$rc"
+}
+
+# kill_node NAME : SIGKILL, no goodbye.
+kill_node() {
+	local pid=${NODE_PID[$1]}
+	[ -n "$pid" ] || return 1
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	NODE_PID[$1]=
+	return 0
+}
+
+# ---------------------------------------------------------------- control
+
+# ctl NAME ARGS... : cloudctl against NAME's control socket (5 s at most).
+ctl() {
+	local name=$1; shift
+	timeout 5 "$CLOUDCTL" -s "$T/$name/ctl.sock" "$@"
+}
+
+# jq_ctl NAME COMMAND FILTER : the JSON reply to COMMAND through jq -r FILTER.
+jq_ctl() {
+	local out
+	out=$(ctl "$1" -json "$2") || return 1
+	jq -er "$3" <<<"$out"
+}
+
+# links_up NAME : number of NAME's links in state "up".
+links_up() { jq_ctl "$1" links '[.links[] | select(.state == "up")] | length'; }
+
+# up_is NAME N : NAME has exactly N links up.
+up_is() { [ "$(links_up "$1")" = "$2" ]; }
+
+# wait_links NAME N [TIMEOUT] : wait (5 s) until NAME has exactly N up links.
+wait_links() { wait_for "${3:-5}" up_is "$1" "$2"; }
+
+# link_peers NAME : the sorted peer names of NAME's up links, on one line.
+link_peers() {
+	jq_ctl "$1" links '[.links[] | select(.state == "up") | .peer] | sort | join(" ")'
+}
+
+# has_peers NAME [PEER...] : NAME's up links are exactly to these peers.
+has_peers() {
+	local name=$1 want; shift
+	want=$(printf '%s\n' "$@" | sort | tr '\n' ' ')
+	[ "$(link_peers "$name")" = "${want% }" ]
+}
+
+# link_id NAME PEER : id of NAME's up link to PEER.
+link_id() {
+	jq_ctl "$1" links "[.links[] | select(.state == \"up\" and .peer == \"$2\") | .id] | first"
+}
+
+# link_get NAME PEER FIELD : a field of NAME's up link to PEER.
+link_get() {
+	jq_ctl "$1" links "[.links[] | select(.state == \"up\" and .peer == \"$2\") | .$3] | first"
+}
+
+# status_get NAME FILTER : from `cloudctl -json status'.
+status_get() { jq_ctl "$1" status "$2"; }
+
+# counter NAME COUNTER : one of status's counters.
+counter() { status_get "$1" ".counters.$2"; }
+
+# ---------------------------------------------------------------- logs
+
+logf() { echo "$T/$1.log"; }
+
+# log_has NAME REGEX : NAME's log has a line matching REGEX (ERE, any case).
+log_has() { grep -Eiq -- "$2" "$T/$1.log" 2>/dev/null; }
+
+# log_count NAME REGEX : how many lines match.
+log_count() { grep -Eic -- "$2" "$T/$1.log" 2>/dev/null; true; }
+
+# log_mark NAME, then log_new NAME REGEX : a line matching REGEX was logged
+# after the mark.
+log_mark() { LOG_MARK[$1]=$(wc -l <"$T/$1.log" 2>/dev/null || echo 0); }
+log_new() {
+	tail -n +"$(( ${LOG_MARK[$1]:-0} + 1 ))" "$T/$1.log" 2>/dev/null |
+		grep -Eiq -- "$2"
+}

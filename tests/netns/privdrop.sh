@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# privdrop.sh - a node configured with `user nobody' runs as nobody, with no
+# capabilities and no supplementary groups, and still links and answers
+# cloudctl.
+. "$(dirname "$0")/lib.sh"
+e2e_begin
+uid=$(id -u nobody 2>/dev/null) || skip "no user nobody"
+gid=$(id -g nobody)
+make_hub
+make_ca
+for n in a b; do make_node "$n" && make_cert "$n" || exit 1; done
+node_conf a "user nobody" "connect $(addr4 b) $PORT"
+node_conf b "connect $(addr4 a) $PORT"
+start_node a || fail "a starts"
+start_node b || fail "b starts"
+check "a links up with b" wait_links a 1 5
+check "b links up with a" wait_links b 1 5
+
+st=/proc/$(node_pid a)/status
+# status_ids FIELD ID : the four ids of /proc/PID/status FIELD are all ID.
+status_ids() { awk -v f="$1:" -v id="$2" '$1 == f { ok = ($2 == id && $3 == id && $4 == id && $5 == id) } END { exit !ok }' "$st"; }
+check "a's Uid line is nobody's ($uid) x4" status_ids Uid "$uid"
+check "a's Gid line is nobody's ($gid) x4" status_ids Gid "$gid"
+check "a has no supplementary groups but nobody's" \
+	awk -v g="$gid" '$1 == "Groups:" { ok = (NF == 1 || (NF == 2 && $2 == g)) } END { exit !ok }' "$st"
+for cap in CapEff CapPrm CapInh CapAmb; do
+	check "a's $cap is 0" grep -Eq "^$cap:[[:space:]]+0+$" "$st"
+done
+check "a answers cloudctl status" status_get a '.name == "a"'
+check "a answers cloudctl links" has_peers a b
+check "a's link stays up (1 s)" always_for 1 up_is a 1
+note "$(grep -E '^(Uid|Gid|Groups|CapEff|CapPrm):' "$st" | tr '\t\n' '  ')"
+
+finish

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# reconnect.sh - a keeps its link to b through crashes: b killed and
+# restarted, a killed and restarted, b frozen (a declares it dead after
+# conn_timeout) and thawed.  Nobody restarts a to make it reconnect.
+. "$(dirname "$0")/lib.sh"
+e2e_begin
+make_hub
+make_ca
+for n in a b; do make_node "$n" && make_cert "$n" || exit 1; done
+node_conf a "connect $(addr4 b) $PORT"
+node_conf b
+start_node a || fail "a starts"
+start_node b || fail "b starts"
+check "a-b link up" wait_links a 1 5
+a_pid=$(node_pid a)
+
+# --- b crashes, then comes back
+kill_node b
+check "b killed: a's link goes down" wait_links a 0 3
+check "a's connect to b is no longer up" \
+	wait_for 2 status_get a 'all(.connect[]; .state != "up")'
+start_node b || fail "b restarts"
+check "b back: a reconnects by itself" wait_links a 1 5
+check "b back: b sees a" wait_links b 1 2
+check "a was not restarted" test "$(node_pid a)" = "$a_pid"
+
+# --- a (the connecting side) crashes, then comes back
+b_pid=$(node_pid b)
+kill_node a
+check "a killed: b's link goes down" wait_links b 0 3
+start_node a || fail "a restarts"
+check "a back: a links to b again" wait_links a 1 5
+check "a back: b sees a" wait_links b 1 2
+check "b was not restarted" test "$(node_pid b)" = "$b_pid"
+
+# --- b freezes: no FIN, no RST, just silence
+t0=$(now_ms)
+signal_node b STOP
+check "b frozen: a declares the link dead (conn_timeout 2s)" wait_links a 0 5
+dt=$(( $(now_ms) - t0 ))
+check "... after about conn_timeout (${dt} ms, want 1000..4000)" \
+	test "$dt" -ge 1000 -a "$dt" -le 4000
+signal_node b CONT
+check "b thawed: link back" wait_links a 1 6
+check "b thawed: b has exactly one link" wait_links b 1 3
+
+finish

@@ -32,7 +32,7 @@ struct ctl_client {
 	int fd;
 	ev_io io;
 	ev_timer timer;
-	char in[CTL_LINE_MAX + 1];
+	char in[CTL_LINE_MAX + 2];	/* one more than a request may be */
 	size_t inlen;
 	struct strbuf out;
 	size_t outoff;

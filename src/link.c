@@ -295,14 +295,15 @@ static bool tie_break(struct link *l)
 	return true;
 }
 
-static void link_established(struct link *l, const struct hello *h)
+/* Returns false if the tie-break closed `l' (it may be freed already). */
+static bool link_established(struct link *l, const struct hello *h)
 {
 	struct cloud *cl = l->cloud;
 
 	l->peer_boot_id = h->boot_id;
 	l->state = LINK_UP;
 	if (!tie_break(l))
-		return;
+		return false;
 	l->up_since = ev_now(cl->loop);
 	cl->cnt.links_opened++;
 	log_info(LOGS_LINK, "link up: peer %s (%s, %s, %s)", l->peer.name, l->addr_str,
@@ -312,6 +313,7 @@ static void link_established(struct link *l, const struct hello *h)
 	connectors_peer_up(cl, l->peer.name);
 	/* first ping at once: the RTT is known within a round trip */
 	arm_timer(l, 1);
+	return true;
 }
 
 /* ---------------------------------------------------------------- input */
@@ -356,8 +358,7 @@ static bool handle_frame(struct link *l, const struct frame *f)
 			protocol_error(l, why);
 			return false;
 		}
-		link_established(l, &h);
-		return l->state == LINK_UP;
+		return link_established(l, &h);
 	}
 
 	struct ping pg;
@@ -384,6 +385,8 @@ static bool handle_frame(struct link *l, const struct frame *f)
 			if (sample == 0)
 				sample = 1;
 			l->srtt_us = l->srtt_us ? (7 * l->srtt_us + sample) / 8 : sample;
+			log_dbg(LOGS_LINK, "link %s (%s): rtt %.3fms, smoothed %.3fms", l->peer.name,
+				l->addr_str, (double)sample / 1000., (double)l->srtt_us / 1000.);
 		}
 		return true;
 	}
@@ -487,6 +490,12 @@ static void handshake_failed(struct link *l, int r)
 {
 	struct cloud *cl = l->cloud;
 
+	if (!l->peer.rejected && (r == GNUTLS_E_NO_CERTIFICATE_FOUND ||
+				  r == GNUTLS_E_CERTIFICATE_REQUIRED)) {
+		l->peer.rejected = true;
+		snprintf(l->peer.why, sizeof(l->peer.why),
+			 "certificate rejected: the peer sent no certificate (%s)", gnutls_strerror(r));
+	}
 	if (l->peer.rejected) {
 		cl->cnt.cert_rejected++;
 		log_warn(LOGS_LINK, "link %s: %s", l->addr_str, l->peer.why);

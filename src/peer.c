@@ -378,6 +378,9 @@ static void connector_free(struct connector *c)
 {
 	struct cloud *cl = c->cloud;
 
+	/* off the list first: closing the link below tells the remaining
+	 * connectors that the peer went away, and this one must not hear it */
+	TAILQ_REMOVE(&cl->connectors, c, entry);
 	ev_timer_stop(cl->loop, &c->timer);
 	resolve_cancel(c->req);
 	if (c->link) {
@@ -388,7 +391,6 @@ static void connector_free(struct connector *c)
 	}
 	if (c->ai)
 		freeaddrinfo(c->ai);
-	TAILQ_REMOVE(&cl->connectors, c, entry);
 	free(c);
 }
 

@@ -398,8 +398,14 @@ int tls_session_new(struct tls_creds *cr, bool server, int fd, struct tls_peer *
 		gnutls_deinit(s);
 		return r;
 	}
-	if (server)
+	if (server) {
 		gnutls_certificate_server_set_request(s, GNUTLS_CERT_REQUIRE);
+		/* Do not name our CAs in the request: a client whose certificate
+		 * is from another CA would then send none, and all we could log is
+		 * "certificate required" instead of the real reason. */
+		if (cr->mode == TLS_X509)
+			gnutls_certificate_send_x509_rdn_sequence(s, 1);
+	}
 	memset(peer, 0, sizeof(*peer));
 	peer->creds = cr;
 	gnutls_session_set_ptr(s, peer);

@@ -172,7 +172,8 @@ static void logging_load(const struct conf *c)
 
 /* ---------------------------------------------------------------- reload */
 
-/* Close links whose peer the new credentials no longer accept. */
+/* Close links whose peer the new credentials no longer accept (a revoked
+ * or expired certificate, a removed pin, a name dropped from allow). */
 static void recheck_links(struct cloud *cl, struct tls_creds *cr)
 {
 	struct link *l, *tmp;
@@ -181,14 +182,8 @@ static void recheck_links(struct cloud *cl, struct tls_creds *cr)
 	TAILQ_FOREACH_SAFE(l, &cl->links, entry, tmp) {
 		if (l->state != LINK_UP)
 			continue;
-		bool ok = tls_name_allowed(cr, l->peer.name, why, sizeof(why));
-		if (ok && cr->mode == TLS_RAWPK) {
-			ok = false;
-			for (size_t i = 0; i < cr->npins && !ok; i++)
-				ok = !strcmp(cr->pins[i].name, l->peer.name);
-			snprintf(why, sizeof(why), "'%s' is no longer pinned", l->peer.name);
-		}
-		if (!ok) {
+		if (!tls_peer_still_trusted(cr, l->tls, l->peer.name, why, sizeof(why))) {
+			cl->cnt.cert_rejected++;
 			log_warn(LOGS_LINK, "link %s (%s): no longer allowed after reload: %s",
 				 l->peer.name, l->addr_str, why);
 			link_close(l, BYE_POLICY, "no longer allowed by the peer's configuration", true);

@@ -360,6 +360,88 @@ static int verify_rawpk(gnutls_session_t s, struct tls_peer *p)
 	return -1;
 }
 
+static bool recheck_x509(struct tls_creds *cr, gnutls_session_t s, const char *name,
+			 char *why, size_t whylen)
+{
+	gnutls_x509_trust_list_t tl;
+	gnutls_x509_crt_t *crts = NULL;
+	const gnutls_datum_t *chain;
+	unsigned n = 0, imported = 0, status = 0;
+	char cn[NODE_NAME_MAX + 1];
+	bool ok = false;
+
+	chain = gnutls_certificate_get_peers(s, &n);
+	if (!chain || n == 0 || !crt_node_name(&chain[0], cn, sizeof(cn)) || strcmp(cn, name)) {
+		snprintf(why, whylen, "its certificate no longer names '%s'", name);
+		return false;
+	}
+	gnutls_certificate_get_trust_list(cr->cred, &tl);
+	crts = calloc(n, sizeof(*crts));
+	if (!crts) {
+		snprintf(why, whylen, "out of memory");
+		return false;
+	}
+	for (; imported < n; imported++) {
+		if (gnutls_x509_crt_init(&crts[imported]) < 0)
+			break;
+		if (gnutls_x509_crt_import(crts[imported], &chain[imported], GNUTLS_X509_FMT_DER) < 0) {
+			imported++;
+			break;
+		}
+	}
+	if (imported == n &&
+	    gnutls_x509_trust_list_verify_crt2(tl, crts, n, NULL, 0, 0, &status, NULL) == 0) {
+		gnutls_datum_t text;
+		ok = status == 0;
+		if (!ok && gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509,
+									 &text, 0) == 0) {
+			snprintf(why, whylen, "certificate rejected: %s", text.data);
+			gnutls_free(text.data);
+		} else if (!ok) {
+			snprintf(why, whylen, "certificate rejected (status 0x%x)", status);
+		}
+	} else {
+		snprintf(why, whylen, "its certificate chain cannot be checked again");
+	}
+	for (unsigned i = 0; i < imported; i++)
+		gnutls_x509_crt_deinit(crts[i]);
+	free(crts);
+	return ok;
+}
+
+static bool recheck_rawpk(struct tls_creds *cr, gnutls_session_t s, const char *name,
+			  char *why, size_t whylen)
+{
+	const gnutls_datum_t *spki;
+	uint8_t hash[32];
+	unsigned n = 0;
+
+	spki = gnutls_certificate_get_peers(s, &n);
+	if (spki && n == 1 &&
+	    gnutls_hash_fast(GNUTLS_DIG_SHA256, spki[0].data, spki[0].size, hash) == 0) {
+		for (size_t i = 0; i < cr->npins; i++)
+			if (!strcmp(cr->pins[i].name, name) &&
+			    !memcmp(cr->pins[i].sha256, hash, sizeof(hash)))
+				return true;
+	}
+	snprintf(why, whylen, "certificate rejected: its key is no longer pinned as '%s'", name);
+	return false;
+}
+
+bool tls_peer_still_trusted(struct tls_creds *cr, gnutls_session_t s, const char *name,
+			    char *why, size_t whylen)
+{
+	bool rawpk = gnutls_certificate_type_get2(s, GNUTLS_CTYPE_PEERS) == GNUTLS_CRT_RAWPK;
+
+	if (rawpk != (cr->mode == TLS_RAWPK)) {
+		snprintf(why, whylen, "the trust mode changed");
+		return false;
+	}
+	if (!(rawpk ? recheck_rawpk : recheck_x509)(cr, s, name, why, whylen))
+		return false;
+	return tls_name_allowed(cr, name, why, whylen);
+}
+
 /* GnuTLS calls this during the handshake; non-zero aborts it with an alert. */
 static int verify_peer(gnutls_session_t s)
 {

@@ -65,6 +65,12 @@ int tls_session_new(struct tls_creds *cr, bool server, int fd,
 bool tls_name_allowed(const struct tls_creds *cr, const char *name,
 		      char *why, size_t whylen);
 
+/* Would cr accept the peer of the established session s, known as name?
+ * Re-runs the whole verification (chain, expiry, CRLs, or pins; allow
+ * list) against cr, so that a reload revokes links, not only handshakes. */
+bool tls_peer_still_trusted(struct tls_creds *cr, gnutls_session_t s,
+			    const char *name, char *why, size_t whylen);
+
 /* Parse "NAME pin-sha256:BASE64"; false on any defect. */
 bool tls_parse_pin(const char *text, struct tls_pin *pin);
 

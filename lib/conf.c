@@ -434,17 +434,20 @@ static bool parse_text(struct conf *c, const struct frame *fr, char *buf,
  * Returns 0, or -errno (-EFBIG beyond FILE_MAX_BYTES). */
 static int read_all(int fd, size_t hint, char **out, size_t *outlen)
 {
-	size_t len = 0, cap = (hint < FILE_MAX_BYTES ? hint : FILE_MAX_BYTES) + 2;
-	char *buf = malloc(cap), *p;
+	size_t len = 0, cap = hint < FILE_MAX_BYTES ? hint : FILE_MAX_BYTES;
+	char *buf, *p;
 	ssize_t r;
 	int ret = -ENOMEM;
 
+	cap += 2;	/* room to see EOF without growing, and the NUL */
+	buf = malloc(cap);
 	while (buf) {
 		if (len + 1 == cap) {	/* full, apart from the NUL */
 			ret = -EFBIG;
 			if (cap > FILE_MAX_BYTES + 1)
 				break;
-			cap = cap > FILE_MAX_BYTES / 2 ? FILE_MAX_BYTES + 2 : cap * 2;
+			cap = cap > FILE_MAX_BYTES / 2 ? FILE_MAX_BYTES + 2
+						       : cap * 2;
 			ret = -ENOMEM;
 			if (!(p = realloc(buf, cap)))
 				break;
@@ -475,7 +478,7 @@ static bool read_file(const char *path, const char *pfx, char **out,
 {
 	int fd, ret;
 
-	/* Non-blocking: a FIFO must not hang open(), a /proc file not read(). */
+	/* Non-blocking: neither open() of a FIFO nor read() of /proc waits. */
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return fail(err, "%s%s: %s", pfx, path, strerror(errno));
@@ -501,7 +504,7 @@ static bool same_file(const struct frame *f, const struct frame *g)
 }
 
 /* Error for `fr` already being on the chain: "x -> y -> x". */
-static bool cycle_error(const struct frame *fr, const char *pfx,
+static void cycle_error(const struct frame *fr, const char *pfx,
 			struct conf_err *err)
 {
 	const struct frame *chain[CONF_MAX_DEPTH + 2];
@@ -521,16 +524,19 @@ static bool cycle_error(const struct frame *fr, const char *pfx,
 	}
 	if (used < sizeof(text))
 		snprintf(text + used, sizeof(text) - used, "%s", fr->path);
-	return fail(err, "%sinclude cycle: %s", pfx, text);
+	fail(err, "%sinclude cycle: %s", pfx, text);
 }
 
 /* True (and an error) when `fr` is already on the include chain. */
 static bool on_chain(const struct frame *fr, const char *pfx,
 		     struct conf_err *err)
 {
-	for (const struct frame *f = fr->up; f; f = f->up)
-		if (same_file(f, fr))
-			return !cycle_error(fr, pfx, err);
+	for (const struct frame *f = fr->up; f; f = f->up) {
+		if (same_file(f, fr)) {
+			cycle_error(fr, pfx, err);
+			return true;
+		}
+	}
 	return false;
 }
 
@@ -722,8 +728,8 @@ bool conf_parse_args(struct conf *c, int argc, char *const argv[],
 
 		if (a[0] != '-' || a[1] == '-') {
 			if (n >= rest_cap || !rest)
-				return fail(err, "%s: too many arguments at '%s'",
-					    LOC_CMDLINE, a);
+				return fail(err, "%s: too many arguments at "
+					    "'%s'", LOC_CMDLINE, a);
 			rest[n++] = a;
 			if (nrest)
 				*nrest = n;

@@ -69,6 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ctl_req r;
 
 	check(buf != NULL && why != NULL);
+	buf[0] = '\0';		/* size 0: keep the compiler calm */
 	if (size)
 		memcpy(buf, data, size);
 	memset(why, 'W', why_len + 1);

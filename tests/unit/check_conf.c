@@ -501,8 +501,8 @@ static void make_chain(const char *dir)
 	for (int i = 1; i <= 17; i++) {
 		snprintf(path, sizeof(path), "%s/d%02d.cfg", dir, i);
 		if (i < 17)
-			snprintf(text, sizeof(text), "# %d\n@include d%02d.cfg\n",
-				 i, i + 1);
+			snprintf(text, sizeof(text),
+				 "# %d\n@include d%02d.cfg\n", i, i + 1);
 		else
 			snprintf(text, sizeof(text), "name deep\n");
 		write_file(path, text);
@@ -661,6 +661,16 @@ START_TEST(test_include_not_regular)
 }
 END_TEST
 
+/* /proc files claim size 0: the reader must grow its buffer to EOF. */
+START_TEST(test_include_proc)
+{
+	if (access("/proc/self/stat", R_OK) != 0)
+		return;
+	expect_err("@include /proc/self/stat\n",
+		   "/proc/self/stat:1: unknown option '", NULL);
+}
+END_TEST
+
 START_TEST(test_file_too_large)
 {
 	char dir[64], path[PATH_MAX];
@@ -779,7 +789,8 @@ START_TEST(test_parse_size)
 {
 	static const struct { const char *s; uint64_t v; } good[] = {
 		{ "64k", 65536 }, { "64K", 65536 }, { "1M", 1048576 },
-		{ "1MiB", 1048576 }, { "1MB", 1048576 }, { "2G", 2147483648ULL },
+		{ "1MiB", 1048576 }, { "1MB", 1048576 },
+		{ "2G", 2147483648ULL },
 		{ "512B", 512 }, { "100", 100 }, { "1KiB", 1024 },
 		{ "1kB", 1024 }, { "0", 0 }, { "0G", 0 },
 		{ "17179869183G", 17179869183ULL << 30 },
@@ -805,7 +816,8 @@ END_TEST
 START_TEST(test_bad_value_messages)
 {
 	expect_err("tcp_nodelay maybe\n",
-		   "test.cfg:1: option 'tcp_nodelay': bad boolean 'maybe'", NULL);
+		   "test.cfg:1: option 'tcp_nodelay': bad boolean 'maybe'",
+		   NULL);
 	expect_err("\noffset 12abc\n",
 		   "test.cfg:2: option 'offset': bad integer '12abc'", NULL);
 	expect_err("buffer 1T\n", "test.cfg:1: option 'buffer': bad size '1T'",
@@ -887,13 +899,15 @@ START_TEST(test_bad_default)
 {
 	static const struct conf_opt bad[] = {
 		{ "ok", CONF_INT, 0, "1", "N", "Fine.", 0, 0 },
-		{ "broken", CONF_DURATION, 0, "10x", "TIME", "Bad default.", 0, 0 },
+		{ "broken", CONF_DURATION, 0, "10x", "TIME", "Bad default.",
+		  0, 0 },
 	};
 	static const struct conf_opt ranged[] = {
 		{ "small", CONF_INT, 0, "100", "N", "Out of range.", 1, 10 },
 	};
 	static const struct conf_opt repeat[] = {
-		{ "peer", CONF_STR, CONF_REPEAT, "localhost", "HOST", "Peer.", 0, 0 },
+		{ "peer", CONF_STR, CONF_REPEAT, "localhost", "HOST", "Peer.",
+		  0, 0 },
 	};
 	struct conf *c = conf_new(bad, 2);
 	struct conf_err err;
@@ -973,7 +987,8 @@ START_TEST(test_format_duration)
 	static const struct { uint64_t us; const char *s; } cases[] = {
 		{ 0, "0" }, { 1, "1us" }, { 1500, "1500us" },
 		{ 250000, "250ms" }, { 1500000, "1500ms" }, { 10000000, "10s" },
-		{ 90000000, "90s" }, { 60000000, "1m" }, { 3600000000ULL, "1h" },
+		{ 90000000, "90s" }, { 60000000, "1m" },
+		{ 3600000000ULL, "1h" },
 		{ 7200000000ULL, "2h" }, { 5400000000ULL, "90m" },
 		{ UINT64_MAX, "18446744073709551615us" },
 	};
@@ -1051,15 +1066,17 @@ static char *capture(void (*print)(FILE *, const struct conf_opt *, size_t),
 START_TEST(test_print_help)
 {
 	static const struct conf_opt long_help[] = {
-		{ "words", CONF_STR, CONF_REPEAT, "a b", "W", "Lorem ipsum dolor "
-		  "sit amet, consectetur adipiscing elit, sed do eiusmod "
-		  "tempor incididunt ut labore et dolore magna aliqua. Ut enim "
-		  "ad minim veniam, quis nostrud exercitation.", 0, 0 },
+		{ "words", CONF_STR, CONF_REPEAT, "a b", "W",
+		  "Lorem ipsum dolor sit amet, consectetur adipiscing elit, "
+		  "sed do eiusmod tempor incididunt ut labore et dolore magna "
+		  "aliqua. Ut enim ad minim veniam, quis nostrud "
+		  "exercitation.", 0, 0 },
 		{ "bare", CONF_BOOL, 0, NULL, NULL, NULL, 0, 0 },
 	};
 	char *out = capture(conf_print_help, opts, O_COUNT);
 
-	ck_assert_ptr_nonnull(strstr(out, "  -name NAME\n        Node name.\n"));
+	ck_assert_ptr_nonnull(strstr(out,
+				     "  -name NAME\n        Node name.\n"));
 	ck_assert_ptr_nonnull(strstr(out, "  -listen ADDR PORT\n"));
 	ck_assert_ptr_nonnull(strstr(out, "Accept links here. (repeatable)\n"));
 	ck_assert_ptr_nonnull(strstr(out, "  -conn_timeout TIME\n        "
@@ -1149,6 +1166,7 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, test_include_missing);
 	tcase_add_test(tc, test_include_error_inside);
 	tcase_add_test(tc, test_include_not_regular);
+	tcase_add_test(tc, test_include_proc);
 	tcase_add_test(tc, test_file_too_large);
 	suite_add_tcase(s, tc);
 

@@ -33,6 +33,7 @@ struct settings {
 	uint64_t keepalive_us;			/* ping interval */
 	uint64_t close_timeout_us;		/* clean close on shutdown */
 	int max_conns;
+	int max_handshakes;			/* links not yet authenticated */
 	int backlog;
 	bool nodelay;
 };

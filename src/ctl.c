@@ -43,6 +43,7 @@ struct ctl {
 	struct cloud *cloud;
 	int fd;
 	ev_io io;
+	ev_timer pause;		/* accept() ran out of fds */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct ctl_client *clients;
 	int nclients;
@@ -196,7 +197,7 @@ static void reply_log_level(const struct ctl_req *r, struct strbuf *sb)
 
 static void execute(struct cloud *cl, const struct ctl_req *r, struct strbuf *sb)
 {
-	char err[512];
+	char err[512] = "";
 
 	log_dbg(LOGS_CTL, "request: %s%s", r->json ? "-json " : "", r->cmd);
 	if (!strcmp(r->cmd, "status") && r->argc == 0) {
@@ -296,8 +297,17 @@ static void ctl_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	for (;;) {
 		int fd = accept4(ctl->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				/* out of fds: pause rather than spin */
+				log_warn(LOGS_CTL, "control socket: accept: %s", strerror(errno));
+				ev_io_stop(loop, &ctl->io);
+				ev_timer_start(loop, &ctl->pause);
+			}
 			return;
+		}
 		struct ctl_client *c = ctl->nclients < CTL_MAX_CLIENTS ? calloc(1, sizeof(*c)) : NULL;
 		if (!c) {
 			log_warn(LOGS_CTL, "control socket: too many clients, refusing one");
@@ -315,6 +325,13 @@ static void ctl_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		ctl->clients = c;
 		ctl->nclients++;
 	}
+}
+
+static void ctl_resume_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct ctl *ctl = (struct ctl *)((char *)w - offsetof(struct ctl, pause));
+
+	ev_io_start(loop, &ctl->io);
 }
 
 /* Remove a socket file left by a dead daemon; refuse to steal a live one. */
@@ -385,6 +402,7 @@ int ctl_open(struct cloud *cl, const char *path, char *err, size_t errlen)
 	memcpy(ctl->path, path, strlen(path) + 1);
 	ev_io_init(&ctl->io, ctl_accept_cb, fd, EV_READ);
 	ev_io_start(cl->loop, &ctl->io);
+	ev_timer_init(&ctl->pause, ctl_resume_cb, 0.1, 0.);
 	cl->ctl = ctl;
 	log_info(LOGS_CTL, "control socket %s", path);
 	return 0;
@@ -399,6 +417,7 @@ void ctl_close(struct cloud *cl)
 	while (ctl->clients)
 		client_free(ctl->clients);
 	ev_io_stop(cl->loop, &ctl->io);
+	ev_timer_stop(cl->loop, &ctl->pause);
 	close(ctl->fd);
 	if (unlink(ctl->path) < 0)
 		log_dbg(LOGS_CTL, "cannot remove %s: %s", ctl->path, strerror(errno));

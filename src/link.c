@@ -206,11 +206,15 @@ static void closing_progress(struct link *l)
 			update_events(l);
 			return;
 		}
+		if (r < 0) {
+			link_free(l);
+			return;
+		}
+		/* Our BYE and close_notify are out.  Closing now, with the peer's
+		 * data unread, would send a RST that can overtake them; wait for
+		 * its EOF instead (the close timer bounds the wait). */
 		l->bye_done = true;
-	}
-	if (l->bye_done) {
-		link_free(l);
-		return;
+		shutdown(l->fd, SHUT_WR);
 	}
 	update_events(l);
 }
@@ -301,6 +305,17 @@ static bool link_established(struct link *l, const struct hello *h)
 	struct cloud *cl = l->cloud;
 
 	l->peer_boot_id = h->boot_id;
+	if (l->creds != cl->creds) {
+		/* a reload happened during the handshake: the new trust rules */
+		char why[256];
+		if (!tls_peer_still_trusted(cl->creds, l->tls, l->peer.name, why, sizeof(why))) {
+			cl->cnt.cert_rejected++;
+			log_warn(LOGS_LINK, "link %s (%s): not allowed after reload: %s",
+				 l->peer.name, l->addr_str, why);
+			link_close(l, BYE_POLICY, "not allowed by the peer's configuration", true);
+			return false;
+		}
+	}
 	l->state = LINK_UP;
 	if (!tie_break(l))
 		return false;
@@ -517,10 +532,12 @@ static void handshake_failed(struct link *l, int r)
 static void do_handshake(struct link *l)
 {
 	struct cloud *cl = l->cloud;
-	int r = gnutls_handshake(l->tls);
+	int r;
 
-	if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED ||
-	    (r < 0 && !gnutls_error_is_fatal(r))) {
+	do {	/* a warning alert is not fatal: go on at once */
+		r = gnutls_handshake(l->tls);
+	} while (r < 0 && r != GNUTLS_E_AGAIN && !gnutls_error_is_fatal(r));
+	if (r == GNUTLS_E_AGAIN) {
 		set_events(l, gnutls_record_get_direction(l->tls) ? EV_WRITE : EV_READ);
 		return;
 	}
@@ -528,10 +545,16 @@ static void do_handshake(struct link *l)
 		handshake_failed(l, r);
 		return;
 	}
+	/* authenticated: only now the receive buffer (not for every stranger
+	 * that opens a TCP connection) */
+	l->rbuf = malloc(RBUF_LEN);
+	if (!l->rbuf) {
+		link_close(l, 0, "out of memory", false);
+		return;
+	}
 	l->state = LINK_HELLO;
 	l->last_rx = ev_now(cl->loop);
-	log_dbg(LOGS_LINK, "link %s (%s): TLS up (%s), sending hello", peer_label(l), l->addr_str,
-		gnutls_session_get_desc(l->tls) ? "ok" : "?");
+	log_dbg(LOGS_LINK, "link %s (%s): TLS up, sending hello", peer_label(l), l->addr_str);
 
 	struct hello h = { .version = PROTO_VERSION, .boot_id = cl->boot_id };
 	uint8_t p[16 + NODE_NAME_MAX];
@@ -652,8 +675,7 @@ struct link *link_new(struct cloud *cl, int fd, const struct sockaddr *sa, sockl
 	struct link *l = calloc(1, sizeof(*l));
 	int r, one = 1;
 
-	if (!l || !(l->rbuf = malloc(RBUF_LEN))) {
-		free(l);
+	if (!l) {
 		close(fd);
 		log_err(LOGS_LINK, "out of memory for a new link");
 		return NULL;
@@ -686,13 +708,10 @@ struct link *link_new(struct cloud *cl, int fd, const struct sockaddr *sa, sockl
 	log_dbg(LOGS_LINK, "link %u: %s %s", l->id, outgoing ? "connecting to" : "accepted from",
 		l->addr_str);
 	arm_timer(l, cl->set.timeout_us);
-	if (connecting) {
-		l->state = LINK_TCP_CONNECTING;
-		set_events(l, EV_WRITE);
-	} else {
-		l->state = LINK_HANDSHAKE;
-		do_handshake(l);
-	}
+	/* the handshake starts from the loop, so that link_new never returns
+	 * a link that is already freed */
+	l->state = connecting ? LINK_TCP_CONNECTING : LINK_HANDSHAKE;
+	set_events(l, connecting ? EV_WRITE : EV_READ);
 	return l;
 }
 

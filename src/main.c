@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "caps.h"
@@ -28,6 +29,7 @@
 #include "tls.h"
 
 #define ERR_LEN 600
+#define FD_RESERVE 32	/* fds kept for listeners, ctl clients, files */
 #define MAX_REST 8
 
 static uint64_t rng_state;
@@ -98,6 +100,13 @@ static bool conf_check(const struct conf *c, char *err, size_t errlen)
 			 v->file, v->line, v->v.s);
 		return false;
 	}
+	if (2 * conf_u64(c, OPT_CONN_KEEPALIVE) > conf_u64(c, OPT_CONN_TIMEOUT)) {
+		v = conf_last(c, OPT_CONN_TIMEOUT);
+		snprintf(err, errlen, "%s:%d: option 'conn_timeout' must be at least twice "
+			 "'conn_keepalive', or healthy links would be declared dead",
+			 v->file, v->line);
+		return false;
+	}
 	if (conf_u64(c, OPT_CONN_RETRY_MAX) < conf_u64(c, OPT_CONN_RETRY)) {
 		v = conf_last(c, OPT_CONN_RETRY_MAX);
 		snprintf(err, errlen, "%s:%d: option 'conn_retry_max' is shorter than 'conn_retry'",
@@ -159,6 +168,18 @@ static void settings_load(struct settings *s, const struct conf *c)
 	s->keepalive_us = conf_u64(c, OPT_CONN_KEEPALIVE);
 	s->close_timeout_us = conf_u64(c, OPT_CLOSE_TIMEOUT);
 	s->max_conns = (int)conf_int(c, OPT_MAX_CONNECTIONS);
+	s->max_handshakes = (int)conf_int(c, OPT_MAX_HANDSHAKES);
+
+	/* each link is one fd: stay clear of the fd limit, or accept() and
+	 * outgoing connects start failing for everyone */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur > FD_RESERVE && (rlim_t)s->max_conns > rl.rlim_cur - FD_RESERVE) {
+		log_warn(LOGS_CORE, "max_connections %d is above the fd limit %llu less %d in "
+			 "reserve: using %llu", s->max_conns, (unsigned long long)rl.rlim_cur,
+			 FD_RESERVE, (unsigned long long)(rl.rlim_cur - FD_RESERVE));
+		s->max_conns = (int)(rl.rlim_cur - FD_RESERVE);
+	}
 	s->backlog = (int)conf_int(c, OPT_LISTEN_BACKLOG);
 	s->nodelay = conf_bool(c, OPT_TCP_NODELAY);
 }
@@ -198,6 +219,7 @@ int cloud_reload(struct cloud *cl, char *err, size_t errlen)
 	struct tls_creds *cr = NULL;
 	struct conf *c;
 	struct link *l;
+	uint64_t keepalive = cl->set.keepalive_us;
 
 	c = conf_load(cl->argc, cl->argv, flags, &nflags, err, errlen);
 	if (!c)
@@ -225,8 +247,9 @@ int cloud_reload(struct cloud *cl, char *err, size_t errlen)
 	tls_creds_put(cl->creds);
 	cl->creds = cr;
 	recheck_links(cl, cr);
-	TAILQ_FOREACH(l, &cl->links, entry)
-		link_settings_changed(l);
+	if (cl->set.keepalive_us != keepalive)
+		TAILQ_FOREACH(l, &cl->links, entry)
+			link_settings_changed(l);
 	connectors_sync(cl);
 	log_info(LOGS_CORE, "reloaded configuration");
 	return 0;
@@ -270,7 +293,7 @@ void cloud_stop(struct cloud *cl)
 static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct cloud *cl = w->data;
-	char err[ERR_LEN];
+	char err[ERR_LEN] = "";
 
 	if (w->signum == SIGHUP) {
 		log_info(LOGS_CORE, "SIGHUP: reloading configuration");

@@ -35,6 +35,8 @@ const struct conf_opt cloud_options[OPT_COUNT] = {
 		"Control socket for cloudctl (UNIX stream socket, mode 0600)." },
 	[OPT_MAX_CONNECTIONS] = { "max_connections", CONF_INT, R, "1024", "N",
 		"Most links (established and in handshake) at once.", 1, 1000000 },
+	[OPT_MAX_HANDSHAKES] = { "max_handshakes", CONF_INT, R, "64", "N",
+		"Most links still in their TCP/TLS handshake (and at most 8 incoming from one address); more are refused, so that strangers cannot take every slot.", 1, 1000000 },
 	[OPT_LISTEN_BACKLOG] = { "listen_backlog", CONF_INT, 0, "32", "N",
 		"listen() backlog of link listeners.", 1, 65535 },
 	[OPT_CONN_RETRY] = { "conn_retry", CONF_DURATION, R, "1s", "TIME",

@@ -24,6 +24,42 @@
 #include "options.h"
 #include "resolve.h"
 
+#define ACCEPT_PAUSE_S 0.1	/* listener pause when accept() runs out of fds */
+
+#define HANDSHAKES_PER_ADDR 8	/* unauthenticated links from one address */
+
+static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+			       &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr));
+	return false;
+}
+
+/* Links whose peer has not authenticated yet: all of them, and those of
+ * incoming links from the host `from'. */
+static unsigned links_unauthenticated(struct cloud *cl, const struct sockaddr_storage *from,
+				      unsigned *from_host)
+{
+	struct link *l;
+	unsigned n = 0;
+
+	*from_host = 0;
+	TAILQ_FOREACH(l, &cl->links, entry) {
+		if (l->state != LINK_HANDSHAKE && l->state != LINK_TCP_CONNECTING)
+			continue;
+		n++;
+		if (!l->outgoing && same_host(&l->addr, from))
+			(*from_host)++;
+	}
+	return n;
+}
+
 bool parse_host_port(const char *text, char *host, size_t hostlen, char *port, size_t portlen)
 {
 	const char *sp = strrchr(text, ' '), *tab = strrchr(text, '\t');
@@ -85,26 +121,44 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		int fd = accept4(ls->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-			    errno != ECONNABORTED)
-				log_warn(LOGS_LINK, "listener %s: accept: %s", ls->addr_str, strerror(errno));
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				/* out of fds (or worse): a level-triggered listener would
+				 * call us again at once, forever; pause it instead */
+				log_warn(LOGS_LINK, "listener %s: accept: %s; pausing it for %.0f ms",
+					 ls->addr_str, strerror(errno), ACCEPT_PAUSE_S * 1e3);
+				ev_io_stop(loop, &ls->io);
+				ev_timer_start(loop, &ls->pause);
+			}
 			return;
 		}
 		if (cl->stopping) {
 			close(fd);
 			continue;
 		}
-		if (cl->nlinks >= (unsigned)cl->set.max_conns) {
+		unsigned from_host, unauth = links_unauthenticated(cl, &ss, &from_host);
+		const char *why = cl->nlinks >= (unsigned)cl->set.max_conns ?
+				  "max_connections links already" :
+				  unauth >= (unsigned)cl->set.max_handshakes ?
+				  "max_handshakes handshakes in progress already" :
+				  from_host >= HANDSHAKES_PER_ADDR ?
+				  "too many handshakes in progress from this address" : NULL;
+		if (why) {
 			fmt_sockaddr((struct sockaddr *)&ss, addr, sizeof(addr));
-			log_warn(LOGS_LINK, "refusing link from %s: already %u links (max_connections)",
-				 addr, cl->nlinks);
+			log_warn(LOGS_LINK, "refusing link from %s: %s", addr, why);
 			close(fd);
 			continue;
 		}
 		link_new(cl, fd, (struct sockaddr *)&ss, len, false, false, NULL);
 	}
+}
+
+static void accept_resume_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct listener *ls = (struct listener *)((char *)w - offsetof(struct listener, pause));
+
+	ev_io_start(loop, &ls->io);
 }
 
 static const char *where(const struct conf_value *v, char *buf, size_t len)
@@ -179,6 +233,7 @@ static int listener_open(struct cloud *cl, const struct conf_value *v, char *err
 	freeaddrinfo(ai);
 	ev_io_init(&ls->io, accept_cb, fd, EV_READ);
 	ev_io_start(cl->loop, &ls->io);
+	ev_timer_init(&ls->pause, accept_resume_cb, ACCEPT_PAUSE_S, 0.);
 	TAILQ_INSERT_TAIL(&cl->listeners, ls, entry);
 	log_info(LOGS_LINK, "listening on %s", ls->addr_str);
 	return 0;
@@ -200,6 +255,7 @@ void listeners_close(struct cloud *cl)
 
 	while ((ls = TAILQ_FIRST(&cl->listeners))) {
 		ev_io_stop(cl->loop, &ls->io);
+		ev_timer_stop(cl->loop, &ls->pause);
 		close(ls->fd);
 		TAILQ_REMOVE(&cl->listeners, ls, entry);
 		free(ls);

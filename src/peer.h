@@ -19,6 +19,7 @@ struct listener {
 	struct cloud *cloud;
 	int fd;
 	ev_io io;
+	ev_timer pause;		/* accept() ran out of fds: retry later */
 	char addr_str[64];
 };
 

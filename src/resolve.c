@@ -28,7 +28,8 @@ struct resolve_req {
 static struct ev_loop *res_loop;
 static ev_async res_async;
 static pthread_mutex_t res_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct resolve_req *res_done;
+static struct resolve_req *res_done;	/* under res_lock */
+static bool res_closed;			/* under res_lock: no more wake-ups */
 
 static void *resolve_thread(void *p)
 {
@@ -41,10 +42,17 @@ static void *resolve_thread(void *p)
 
 	r->err = getaddrinfo(r->host, r->port, &hints, &r->res);
 	pthread_mutex_lock(&res_lock);
-	r->next = res_done;
-	res_done = r;
+	if (res_closed) {
+		/* the loop is gone: nobody will take the answer */
+		if (r->res)
+			freeaddrinfo(r->res);
+		free(r);
+	} else {
+		r->next = res_done;
+		res_done = r;
+		ev_async_send(res_loop, &res_async);
+	}
 	pthread_mutex_unlock(&res_lock);
-	ev_async_send(res_loop, &res_async);
 	return NULL;
 }
 
@@ -81,11 +89,24 @@ int resolve_init(struct ev_loop *loop)
 
 void resolve_shutdown(void)
 {
+	struct resolve_req *list;
+
 	if (!res_loop)
 		return;
+	pthread_mutex_lock(&res_lock);
+	res_closed = true;
+	list = res_done;
+	res_done = NULL;
+	pthread_mutex_unlock(&res_lock);
+	while (list) {
+		struct resolve_req *r = list;
+		list = r->next;
+		if (r->res)
+			freeaddrinfo(r->res);
+		free(r);
+	}
 	ev_ref(res_loop);
 	ev_async_stop(res_loop, &res_async);
-	res_loop = NULL;
 }
 
 struct resolve_req *resolve_start(const char *host, const char *port, resolve_cb cb, void *arg)

@@ -213,6 +213,7 @@ static int load_rawpk(const struct conf *c, struct tls_creds *cr, char *err, siz
 		else
 			key = NULL;	/* owned by the credentials */
 	}
+	gnutls_memset(pem.data, 0, pem.size);	/* the private key */
 	gnutls_free(pem.data);
 	if (pub)
 		gnutls_pubkey_deinit(pub);
@@ -233,8 +234,10 @@ int tls_creds_load(const struct conf *c, struct tls_creds **out, char *err, size
 	const char *errpos = NULL;
 	int r;
 
-	if (!cr)
+	if (!cr) {
+		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
+	}
 	cr->refs = 1;
 	cr->mode = (!conf_str(c, OPT_CERT) && conf_count(c, OPT_PIN)) ? TLS_RAWPK : TLS_X509;
 	r = gnutls_certificate_allocate_credentials(&cr->cred);
@@ -381,15 +384,16 @@ static bool recheck_x509(struct tls_creds *cr, gnutls_session_t s, const char *n
 		snprintf(why, whylen, "out of memory");
 		return false;
 	}
-	for (; imported < n; imported++) {
-		if (gnutls_x509_crt_init(&crts[imported]) < 0)
-			break;
-		if (gnutls_x509_crt_import(crts[imported], &chain[imported], GNUTLS_X509_FMT_DER) < 0) {
-			imported++;
+	bool all_imported = true;
+	for (; imported < n && all_imported; imported++) {
+		if (gnutls_x509_crt_init(&crts[imported]) < 0) {
+			all_imported = false;
 			break;
 		}
+		all_imported = gnutls_x509_crt_import(crts[imported], &chain[imported],
+						      GNUTLS_X509_FMT_DER) == 0;
 	}
-	if (imported == n &&
+	if (all_imported &&
 	    gnutls_x509_trust_list_verify_crt2(tl, crts, n, NULL, 0, 0, &status, NULL) == 0) {
 		gnutls_datum_t text;
 		ok = status == 0;

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 e2e_begin --no-netns
 make_ca
-make_cert a || exit 1
+make_cert a
 C=$T/cfg
 mkdir -p "$C"
 KEY=$T/a/key.pem
@@ -17,7 +17,9 @@ CA=$(ca_file)
 conf() { local f=$C/$1; shift; printf '%s\n' "$@" >"$f"; }
 
 conf good.conf "# a good config" "key $KEY" "cert $CERT" "ca $CA" \
-	"listen 127.0.0.1 7000" "ctl $T/a.sock" "conn_timeout 2s"
+	"listen 127.0.0.1 7000" "ctl $T/a.sock" "conn_keepalive 500ms" "conn_timeout 2s"
+# keepalive 5s (the default) against a 2s timeout: healthy links would die
+conf deadlinks.conf "key $KEY" "cert $CERT" "ca $CA" "conn_timeout 2s"
 conf unknown.conf "# line 1" "key $KEY" "frobnicate 1" "cert $CERT" "ca $CA"
 conf baddur.conf "key $KEY" "cert $CERT" "ca $CA" "conn_timeout 5 parsecs"
 conf noinc.conf "key $KEY" "@include $C/nowhere.conf" "cert $CERT" "ca $CA"
@@ -58,6 +60,8 @@ refused baddur.conf "bad duration on line 4" "baddur\.conf:4\b" parsecs
 refused noinc.conf "@include of a missing file on line 2" "noinc\.conf:2\b" "nowhere\.conf"
 refused cycle1.conf "@include cycle" "cycle[12]\.conf:[12]\b"
 refused nokey.conf "missing key" "missing required option .?key"
+refused deadlinks.conf "timeout shorter than two keepalives" "deadlinks\.conf:4\b" \
+	"conn_timeout.*twice.*conn_keepalive"
 refused keygone.conf "key file missing" "no-such-key\.pem"
 refused junkcert.conf "certificate file not PEM" "junk\.pem"
 

@@ -423,7 +423,7 @@ int main(int argc, char **argv)
 	if (r == 0)
 		r = caps_drop(conf_str(cl->conf, OPT_USER), conf_str(cl->conf, OPT_GROUP),
 			      conf_str(cl->conf, OPT_CHROOT), conf_bool(cl->conf, OPT_MLOCKALL),
-			      err, sizeof(err));
+			      NULL, err, sizeof(err));
 	if (r < 0) {
 		log_err(LOGS_CORE, "%s", err);
 		cloud_free(cl);

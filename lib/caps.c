@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 int caps_drop(const char *user, const char *group, const char *root_dir, bool lock_memory,
-	      char *err, size_t errlen)
+	      const int *keep, char *err, size_t errlen)
 {
 	uid_t uid = getuid();
 	gid_t gid = getgid();
@@ -49,6 +49,8 @@ int caps_drop(const char *user, const char *group, const char *root_dir, bool lo
 		return 0;	/* unprivileged already: nothing to give up */
 
 	capng_clear(CAPNG_SELECT_BOTH);
+	for (; keep && *keep >= 0; keep++)
+		capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, (unsigned)*keep);
 	int r;
 	if (user || group)
 		r = capng_change_id((int)uid, (int)gid, CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING);

@@ -10,6 +10,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <netdb.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,7 +70,7 @@ static void usage(FILE *f)
 
 /* Everything about a configuration that can be checked without the
  * network.  err names file:line where the option was set. */
-static bool conf_check(const struct conf *c, char *err, size_t errlen)
+static bool conf_check(const struct conf *c, bool at_start, char *err, size_t errlen)
 {
 	const int addr_opts[] = { OPT_LISTEN, OPT_CONNECT };
 	char host[256], port[16];
@@ -84,7 +87,43 @@ static bool conf_check(const struct conf *c, char *err, size_t errlen)
 			}
 		}
 	}
-	const struct conf_value *v = conf_last(c, OPT_LOG_LEVEL);
+	for (size_t i = 0; i < conf_count(c, OPT_LISTEN); i++) {
+		const struct conf_value *lv = conf_get(c, OPT_LISTEN, i);
+		struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV |
+						      AI_PASSIVE, .ai_socktype = SOCK_STREAM }, *ai;
+		parse_host_port(lv->v.s, host, sizeof(host), port, sizeof(port));
+		int r = getaddrinfo(strcmp(host, "*") ? host : NULL, port, &hints, &ai);
+		if (r) {
+			snprintf(err, errlen, "%s:%d: option 'listen': bad address '%s' (a numeric "
+				 "IPv4 or IPv6 address, or *): %s", lv->file, lv->line, host,
+				 gai_strerror(r));
+			return false;
+		}
+		freeaddrinfo(ai);
+	}
+	for (size_t i = 0; i < conf_count(c, OPT_ALLOW); i++) {
+		const struct conf_value *av = conf_get(c, OPT_ALLOW, i);
+		if (!node_name_valid(av->v.s, strlen(av->v.s))) {
+			snprintf(err, errlen, "%s:%d: option 'allow': '%s' is not a node name "
+				 "(1-%d of A-Z a-z 0-9 . _ -)", av->file, av->line, av->v.s,
+				 NODE_NAME_MAX);
+			return false;
+		}
+	}
+	/* user and group only matter at start-up; a reload inside a chroot
+	 * may not see /etc/passwd */
+	const struct conf_value *v = at_start ? conf_last(c, OPT_USER) : NULL;
+	if (v && !getpwnam(v->v.s)) {
+		snprintf(err, errlen, "%s:%d: option 'user': no user '%s'", v->file, v->line, v->v.s);
+		return false;
+	}
+	v = at_start ? conf_last(c, OPT_GROUP) : NULL;
+	if (v && !getgrnam(v->v.s)) {
+		snprintf(err, errlen, "%s:%d: option 'group': no group '%s'", v->file, v->line,
+			 v->v.s);
+		return false;
+	}
+	v = conf_last(c, OPT_LOG_LEVEL);
 	if (!log_parse_level(v->v.s, &level)) {
 		snprintf(err, errlen, "%s:%d: option 'log_level': unknown level '%s' "
 			 "(error, warning, info, debug)", v->file, v->line, v->v.s);
@@ -118,8 +157,8 @@ static bool conf_check(const struct conf *c, char *err, size_t errlen)
 
 /* Parse argv into a finished, checked configuration.  flags receives the
  * --options; NULL on error with err set. */
-static struct conf *conf_load(int argc, char **argv, const char **flags, size_t *nflags,
-			      char *err, size_t errlen)
+static struct conf *conf_load(int argc, char **argv, bool at_start, const char **flags,
+			      size_t *nflags, char *err, size_t errlen)
 {
 	struct conf *c = conf_new(cloud_options, OPT_COUNT);
 	struct conf_err ce;
@@ -149,7 +188,7 @@ static struct conf *conf_load(int argc, char **argv, const char **flags, size_t 
 	}
 	if (!conf_finish(c, &ce))
 		goto bad;
-	if (!conf_check(c, err, errlen)) {
+	if (!conf_check(c, at_start, err, errlen)) {
 		conf_free(c);
 		return NULL;
 	}
@@ -221,7 +260,7 @@ int cloud_reload(struct cloud *cl, char *err, size_t errlen)
 	struct link *l;
 	uint64_t keepalive = cl->set.keepalive_us;
 
-	c = conf_load(cl->argc, cl->argv, flags, &nflags, err, errlen);
+	c = conf_load(cl->argc, cl->argv, false, flags, &nflags, err, errlen);
 	if (!c)
 		goto fail;
 	if (tls_creds_load(c, &cr, err, errlen) < 0) {
@@ -352,7 +391,7 @@ int main(int argc, char **argv)
 	int r;
 
 	log_init("cloud", false);
-	cl->conf = conf_load(argc, argv, flags, &nflags, err, sizeof(err));
+	cl->conf = conf_load(argc, argv, true, flags, &nflags, err, sizeof(err));
 	if (!cl->conf) {
 		fprintf(stderr, "cloud: %s\n", err);
 		fprintf(stderr, "cloud: try 'cloud --help'\n");

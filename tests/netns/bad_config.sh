@@ -29,6 +29,11 @@ conf nokey.conf "# no key" "cert $CERT" "ca $CA" "listen 127.0.0.1 7000"
 conf keygone.conf "key $C/no-such-key.pem" "cert $CERT" "ca $CA"
 printf 'not a certificate\n' >"$C/junk.pem"
 conf junkcert.conf "key $KEY" "cert $C/junk.pem" "ca $CA"
+conf badname.conf "key $KEY" "cert $CERT" "ca $CA" "name zed"
+conf pinnoname.conf "key $KEY" "pin b pin-sha256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+conf badpin.conf "name a" "key $KEY" "pin b sha1:deadbeef"
+conf badlisten.conf "key $KEY" "cert $CERT" "ca $CA" "listen 10.77.0.300 7000"
+conf baduser.conf "key $KEY" "cert $CERT" "ca $CA" "user no-such-user-here"
 
 # says REGEX... : $T/err matches every REGEX.
 says() {
@@ -64,6 +69,11 @@ refused deadlinks.conf "timeout shorter than two keepalives" "deadlinks\.conf:4\
 	"conn_timeout.*twice.*conn_keepalive"
 refused keygone.conf "key file missing" "no-such-key\.pem"
 refused junkcert.conf "certificate file not PEM" "junk\.pem"
+refused badname.conf "name differs from the certificate's CN" "badname\.conf:4\b" zed
+refused pinnoname.conf "raw public key without name" "\bname\b"
+refused badpin.conf "malformed pin on line 3" "badpin\.conf:3\b" "sha1:deadbeef"
+refused badlisten.conf "bad listen address on line 4" "badlisten\.conf:4\b" "10\.77\.0\.300"
+refused baduser.conf "unknown user" "no-such-user-here"
 
 timeout 5 "$CLOUD" --check-config -@include "$C/good.conf" >"$T/out" 2>"$T/err"
 rc=$?

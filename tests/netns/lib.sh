@@ -72,23 +72,39 @@ ok()   { PASSED=$((PASSED + 1)); echo "ok - $*"; }
 fail() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
 note() { echo "# $*"; }
 
-# check DESC CMD... : ok when CMD succeeds, not ok otherwise.
+# check DESC CMD... : ok when CMD succeeds, not ok otherwise (CMD's
+# output is discarded, its errors are not).
 check() {
 	local desc=$1; shift
-	if "$@"; then ok "$desc"; else fail "$desc"; fi
+	if "$@" >/dev/null; then ok "$desc"; else fail "$desc"; fi
 }
 
 # check_not DESC CMD... : ok when CMD fails.
 check_not() {
 	local desc=$1; shift
-	if "$@"; then fail "$desc"; else ok "$desc"; fi
+	if "$@" >/dev/null; then fail "$desc"; else ok "$desc"; fi
 }
 
 skip() { echo "SKIP: $*"; exit 77; }
 
-# Print the summary line and exit 0 (all passed) or 1.
+# bail DESC : a step the rest of the test needs failed: not ok, and stop.
+bail() { fail "$*"; finish; }
+
+# Stop every node still running (SIGTERM, so that a sanitizer build writes
+# its leak report), check that no node log holds a sanitizer report, print
+# the summary line and exit 0 (all passed) or 1.
 finish() {
+	local name f
 	FINISHED=1
+	for name in "${!NODE_PID[@]}"; do
+		node_alive "$name" && stop_node "$name" TERM 3 >/dev/null
+	done
+	for f in "$T"/*.log; do
+		[ -e "$f" ] || continue
+		if grep -Eq 'ERROR: [A-Za-z]+Sanitizer|runtime error:' "$f"; then
+			fail "sanitizer report in $(basename "$f")"
+		fi
+	done
 	echo "$PASSED passed, $FAILED failed"
 	[ "$FAILED" -eq 0 ] && [ "$PASSED" -gt 0 ]
 	exit $?
@@ -156,8 +172,13 @@ e2e_begin() {
 	fi
 
 	T=$(mktemp -d "${TMPDIR:-/tmp}/cloudvpn-e2e.XXXXXX") || exit 1
+	# the cleanup writes here, even when a signal arrives while a check
+	# has stdout redirected
+	exec 8>&1 9>&2
 	trap e2e_cleanup EXIT
+	trap 'exit 129' HUP
 	trap 'exit 130' INT
+	trap 'exit 141' PIPE
 	trap 'exit 143' TERM
 	[ -n "${VERBOSE:-}" ] && set -x
 	return 0
@@ -175,7 +196,7 @@ pid_alive() {
 # recycled PID would not).
 pid_ours() {
 	[ -n "$T" ] && pid_alive "$1" &&
-		tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF "$T/"
+		tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline" | grep -qF "$T/"
 }
 
 # True while any process started by this run is alive.
@@ -190,15 +211,10 @@ any_started_alive() {
 e2e_cleanup() {
 	local rc=$? pid ns d
 	set +x
-	trap - EXIT INT TERM
-	if [ -z "$FINISHED" ] && [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
-		echo "# aborted (exit $rc)"
-		echo "$PASSED passed, $((FAILED + 1)) failed"
-		FAILED=$((FAILED + 1))
-	fi
-	if [ "$FAILED" -gt 0 ]; then
-		dump_logs
-	fi
+	# finish the cleanup whatever happens to our output or terminal
+	trap - EXIT
+	trap '' INT TERM HUP PIPE
+	exec 1>&8 2>&9
 	for pid in "${STARTED_PIDS[@]}"; do
 		pid_ours "$pid" && kill -TERM "$pid" 2>/dev/null
 	done
@@ -213,6 +229,12 @@ e2e_cleanup() {
 		rm -rf "$d"
 	done
 	rmdir /etc/netns 2>/dev/null
+	if [ -z "$FINISHED" ] && [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
+		FAILED=$((FAILED + 1))
+		echo "not ok - the test stopped early (exit $rc)"
+		echo "$PASSED passed, $FAILED failed"
+	fi
+	[ "$FAILED" -gt 0 ] && dump_logs
 	if [ -n "$T" ]; then
 		if [ -n "${KEEP:-}" ]; then
 			echo "# kept $T"
@@ -237,6 +259,9 @@ dump_logs() {
 }
 
 # ---------------------------------------------------------------- network
+#
+# Set-up steps stop the test (bail) when they fail: nothing after them
+# could pass.
 
 # ns NAME : the namespace of node NAME.
 ns() { echo "${PFX}$1"; }
@@ -249,11 +274,11 @@ addr6() { echo "${SUBNET6}:${NODE_IDX[$1]}"; }
 
 # make_hub : the namespace with the bridge every node plugs into.
 make_hub() {
-	ip netns add "$HUB" || return 1
+	ip netns add "$HUB" || bail "make the hub namespace $HUB"
 	NAMESPACES+=("$HUB")
-	ip -n "$HUB" link set lo up
-	ip -n "$HUB" link add br0 type bridge
-	ip -n "$HUB" link set br0 up
+	{ ip -n "$HUB" link set lo up &&
+		ip -n "$HUB" link add br0 type bridge &&
+		ip -n "$HUB" link set br0 up; } || bail "make the hub's bridge"
 }
 
 # make_node NAME [N] : a namespace for node NAME, plugged into the hub, with
@@ -264,42 +289,51 @@ make_node() {
 	[ "$idx" -ge "$NEXT_IDX" ] && NEXT_IDX=$((idx + 1))
 	NODE_IDX[$name]=$idx
 	mkdir -p "$T/$name"
-	ip netns add "$nsn" || return 1
+	ip netns add "$nsn" || bail "make namespace $nsn"
 	NAMESPACES+=("$nsn")
-	ip -n "$nsn" link set lo up
-	in_ns "$name" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
-		net.ipv6.conf.default.accept_dad=0 >/dev/null
-	ip -n "$HUB" link add "v$idx" type veth peer name eth0 netns "$nsn" || return 1
-	ip -n "$HUB" link set "v$idx" master br0 up
-	ip -n "$nsn" addr add "$(addr4 "$name")/24" dev eth0
-	ip -n "$nsn" addr add "$(addr6 "$name")/64" dev eth0 nodad
-	ip -n "$nsn" link set eth0 up
+	{ ip -n "$nsn" link set lo up &&
+		in_ns "$name" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+			net.ipv6.conf.default.accept_dad=0 >/dev/null &&
+		ip -n "$HUB" link add "v$idx" type veth peer name eth0 netns "$nsn" &&
+		ip -n "$HUB" link set "v$idx" master br0 up &&
+		ip -n "$nsn" addr add "$(addr4 "$name")/24" dev eth0 &&
+		ip -n "$nsn" addr add "$(addr6 "$name")/64" dev eth0 nodad &&
+		ip -n "$nsn" link set eth0 up; } || bail "plug node $name into the hub"
 }
 
 # node_hosts NAME "ADDR HOSTNAME..." ... : give node NAME's namespace its own
-# /etc/hosts (`ip netns exec' bind-mounts /etc/netns/NS/hosts over it).
+# /etc/hosts (`ip netns exec' bind-mounts the files of /etc/netns/NS over
+# /etc), and a resolv.conf that keeps other lookups inside the namespace
+# (they fail at once).
 node_hosts() {
 	local name=$1 d; shift
 	d=/etc/netns/$(ns "$name")
-	mkdir -p "$d" || return 1
+	mkdir -p "$d" || bail "make $d"
 	ETC_NETNS+=("$d")
 	{
 		echo "127.0.0.1 localhost"
 		echo "::1 localhost"
 		printf '%s\n' "$@"
 	} >"$d/hosts"
+	echo "nameserver 127.0.0.1" >"$d/resolv.conf"
 }
 
 # ---------------------------------------------------------------- PKI
 #
-# Thin wrappers over tools/cloud-ca, so a test names what it wants.
+# Thin wrappers over tools/cloud-ca (its output goes to $T/*.out).
+
+# run_ca OUT DESC ARGS... : cloud-ca ARGS, output appended to $T/OUT.out;
+# bail with DESC (and cloud-ca's words) if it fails.
+run_ca() {
+	local out=$T/$1.out desc=$2; shift 2
+	"$CLOUD_CA" "$@" >>"$out" 2>&1 || { tail -n 5 "$out" | sed 's/^/# /'; bail "$desc"; }
+}
 
 # make_ca [CA] : a certificate authority in $T/CA (default "ca"), with
 # ca.crt and an (empty) crl.pem.
 make_ca() {
 	local ca=${1:-ca}
-	"$CLOUD_CA" -d "$T/$ca" init -name "$ca" >>"$T/$ca.out" 2>&1 ||
-		{ cat "$T/$ca.out"; return 1; }
+	run_ca "$ca" "make CA $ca" -d "$T/$ca" init -name "$ca"
 }
 
 # make_cert NAME [CA [cloud-ca node options...]] : key and certificate for
@@ -308,17 +342,15 @@ make_cert() {
 	local name=$1 ca=${2:-ca}
 	shift; [ $# -gt 0 ] && shift
 	mkdir -p "$T/$name"
-	"$CLOUD_CA" -d "$T/$ca" node "$name" "$@" >>"$T/$ca.out" 2>&1 ||
-		{ cat "$T/$ca.out"; return 1; }
+	run_ca "$ca" "issue a certificate for $name" -d "$T/$ca" node "$name" "$@"
 	cp "$T/$ca/$name.key" "$T/$name/key.pem" &&
-		cp "$T/$ca/$name.crt" "$T/$name/cert.pem"
+		cp "$T/$ca/$name.crt" "$T/$name/cert.pem" || bail "copy $name's key and certificate"
 }
 
 # revoke_cert NAME [CA] : revoke NAME's certificate and re-sign CA's CRL.
 revoke_cert() {
 	local ca=${2:-ca}
-	"$CLOUD_CA" -d "$T/$ca" revoke "$1" >>"$T/$ca.out" 2>&1 ||
-		{ cat "$T/$ca.out"; return 1; }
+	run_ca "$ca" "revoke $1's certificate" -d "$T/$ca" revoke "$1"
 }
 
 # ca_file [CA], crl_file [CA] : paths of a CA's certificate and CRL.
@@ -328,9 +360,8 @@ crl_file() { echo "$T/${1:-ca}/crl.pem"; }
 # make_key NAME : only a private key (raw public key mode), $T/NAME/key.pem.
 make_key() {
 	mkdir -p "$T/keys" "$T/$1"
-	"$CLOUD_CA" -d "$T/keys" key "$1" >>"$T/keys.out" 2>&1 ||
-		{ cat "$T/keys.out"; return 1; }
-	cp "$T/keys/$1.key" "$T/$1/key.pem"
+	run_ca keys "make a key for $1" -d "$T/keys" key "$1"
+	cp "$T/keys/$1.key" "$T/$1/key.pem" || bail "copy $1's key"
 }
 
 # key_pin NAME : the "pin-sha256:..." of node NAME's key.
@@ -376,17 +407,13 @@ conf_file() { echo "$T/$1/cloud.conf"; }
 
 # start_node NAME [ARGS...] : run cloud for NAME in its namespace, in the
 # background, output to $T/NAME.log; wait (5 s at most) until its control
-# socket answers.  Fails if it died or never answered.
+# socket answers.  If it died or never answered, the test stops there
+# (bail): nothing after it could pass.
 start_node() {
-	local name=$1 pid; shift
-	start_node_nowait "$name" "$@" || return 1
-	pid=${NODE_PID[$name]}
-	wait_for 5 node_ready "$name"
-	if ! pid_alive "$pid"; then
-		echo "# node $name (pid $pid) died at start" >&2
-		return 1
-	fi
-	node_ready "$name"
+	local name=$1; shift
+	start_node_nowait "$name" "$@" || bail "node $name starts"
+	wait_for 5 eval "node_ready $name || ! node_alive $name"
+	node_ready "$name" || bail "node $name starts and answers cloudctl (see $name.log)"
 }
 
 # start_node_nowait NAME [ARGS...] : start_node without waiting.
@@ -399,7 +426,7 @@ start_node_nowait() {
 	rm -f "$T/$name/ctl.sock"
 	echo "# ---- $(date -u +%H:%M:%S.%N) start_node $name" >>"$T/$name.log"
 	ip netns exec "$(ns "$name")" "$CLOUD" -@include "$T/$name/cloud.conf" "$@" \
-		</dev/null >>"$T/$name.log" 2>&1 &
+		</dev/null >>"$T/$name.log" 2>&1 8>&- 9>&- &
 	NODE_PID[$name]=$!
 	STARTED_PIDS+=($!)
 }
@@ -466,8 +493,12 @@ links_up() { jq_ctl "$1" links '[.links[] | select(.state == "up")] | length'; }
 # up_is NAME N : NAME has exactly N links up.
 up_is() { [ "$(links_up "$1")" = "$2" ]; }
 
-# wait_links NAME N [TIMEOUT] : wait (5 s) until NAME has exactly N up links.
-wait_links() { wait_for "${3:-5}" up_is "$1" "$2"; }
+# wait_links NAME N [TIMEOUT] : wait (5 s) until NAME has exactly N up links
+# (fails at once if NAME's cloud is not running).
+wait_links() {
+	wait_for "${3:-5}" eval "! node_alive $1 || up_is $1 $2"
+	node_alive "$1" && up_is "$1" "$2"
+}
 
 # link_peers NAME : the sorted peer names of NAME's up links, on one line.
 link_peers() {
@@ -486,7 +517,8 @@ link_id() {
 	jq_ctl "$1" links "[.links[] | select(.state == \"up\" and .peer == \"$2\") | .id] | first"
 }
 
-# link_get NAME PEER FIELD : a field of NAME's up link to PEER.
+# link_get NAME PEER EXPR : jq's ".EXPR" on NAME's up link to PEER, e.g.
+# link_get a b rtt_ms, or (as a check) link_get a b 'auth == "x509"'.
 link_get() {
 	jq_ctl "$1" links "[.links[] | select(.state == \"up\" and .peer == \"$2\") | .$3] | first"
 }

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # link_basic.sh - nodes link up over X.509: a pair, then a triangle with
-# one link over IPv6 and one `connect' given as a hostname.
+# one link over IPv6 and one `connect' given as a hostname; a node that
+# connects to itself or to a name that does not resolve never links.
 . "$(dirname "$0")/lib.sh"
 e2e_begin
 make_hub
 make_ca
-for n in a b c; do make_node "$n" && make_cert "$n" || exit 1; done
+for n in a b c d; do make_node "$n"; make_cert "$n"; done
 
 # rtt_shown NAME PEER : `cloudctl links' (text) shows PEER up with an RTT.
 rtt_shown() {
@@ -17,8 +18,8 @@ rtt_shown() {
 # --- two nodes: a connects to b
 node_conf a "connect $(addr4 b) $PORT"
 node_conf b
-start_node a || fail "a starts"
-start_node b || fail "b starts"
+start_node a
+start_node b
 
 check "a has one link up" wait_links a 1 5
 check "b has one link up" wait_links b 1 5
@@ -35,6 +36,7 @@ check "a: log says link up with b" log_has a "link up.*\bb\b"
 check "a: status counts 1 link up" status_get a '.links_up == 1'
 check "a: status shows the connect target up" \
 	status_get a "any(.connect[]; .peer == \"b\" and .state == \"up\")"
+check "a's control socket is mode 0600" test "$(stat -c %a "$T/a/ctl.sock")" = 600
 
 stop_node a; stop_node b
 
@@ -43,9 +45,9 @@ node_hosts a "$(addr4 b) bravo"
 node_conf a "connect bravo $PORT" "listen $(addr6 a) $PORT"
 node_conf b "connect $(addr4 c) $PORT"
 node_conf c "connect $(addr6 a) $PORT"
-start_node a || fail "a starts"
-start_node b || fail "b starts"
-start_node c || fail "c starts"
+start_node a
+start_node b
+start_node c
 
 check "triangle: a has two links up" wait_links a 2 8
 check "triangle: b has two links up" wait_links b 2 8
@@ -61,5 +63,17 @@ check "a listens on IPv4 and IPv6" \
 	status_get a '(.listen | length) == 2 and any(.listen[]; contains("fd77::1"))'
 check "triangle links stay up (no flapping)" \
 	always_for 2 eval 'up_is a 2 && up_is b 2 && up_is c 2'
+
+# --- a node that connects to itself, and to a name that does not
+# resolve, keeps trying but never links
+node_hosts d
+node_conf d "connect $(addr4 d) $PORT" "connect nowhere.invalid $PORT"
+start_node d
+check "d, connected to itself, never shows a link up (2 s)" never_for 2 eval '! up_is d 0'
+check "d keeps retrying itself" \
+	status_get d "any(.connect[]; .target == \"$(addr4 d) $PORT\" and .state != \"up\")"
+check "d keeps retrying nowhere.invalid (resolving or waiting)" \
+	status_get d 'any(.connect[]; (.target | startswith("nowhere.invalid")) and (.state | IN("resolving", "waiting")))'
+check "d is still running" node_alive d
 
 finish

@@ -32,8 +32,8 @@ run_suite() {
     echo "--- check summaries"
     for f in "$dir"/tests/unit/*.log "$dir"/tests/fuzz/*.log; do
         [ -f "$f" ] || continue
-        printf '%-28s %s\n' "$(basename "$f" .log):" \
-            "$(grep -hE '^[0-9]+%: Checks:|^replay:' "$f" | tail -1)"
+        echo "# $(basename "$f" .log)"
+        grep -hE '^[0-9]+%: Checks:|^replay:' "$f" | tail -1
     done
     for f in "$dir"/tests/netns/*.log; do
         [ -f "$f" ] || continue
@@ -60,7 +60,7 @@ if [ "$FUZZ_SECONDS" != 0 ]; then
     echo "=== libFuzzer, ${FUZZ_SECONDS}s per target"
     if BUILD_DIR=$repo/build-fuzz CONFIGURE_FLAGS="CC=clang --enable-fuzz" \
             "$repo/tools/setup-debian.sh" >/dev/null; then
-        for t in conf frame ctlproto; do
+        for t in conf frame ctlproto gateproto; do
             work=$(mktemp -d)
             cp "$repo/tests/fuzz/corpus/$t/"* "$work/" 2>/dev/null
             if "$repo/build-fuzz/tests/fuzz/fuzz_$t" -max_total_time="$FUZZ_SECONDS" \

@@ -60,10 +60,12 @@ if [ "$FUZZ_SECONDS" != 0 ]; then
     echo "=== libFuzzer, ${FUZZ_SECONDS}s per target"
     if BUILD_DIR=$repo/build-fuzz CONFIGURE_FLAGS="CC=clang --enable-fuzz" \
             "$repo/tools/setup-debian.sh" >/dev/null; then
-        for t in conf frame ctlproto gateproto; do
+        for bin in "$repo"/build-fuzz/tests/fuzz/fuzz_*; do
+            [ -x "$bin" ] || continue
+            t=${bin##*/fuzz_}
             work=$(mktemp -d)
             cp "$repo/tests/fuzz/corpus/$t/"* "$work/" 2>/dev/null
-            if "$repo/build-fuzz/tests/fuzz/fuzz_$t" -max_total_time="$FUZZ_SECONDS" \
+            if "$bin" -max_total_time="$FUZZ_SECONDS" \
                     -artifact_prefix="$repo/build-fuzz/crash-$t-" "$work" \
                     >"$repo/build-fuzz/fuzz_$t.out" 2>&1; then
                 echo "fuzz_$t: $(grep -E '^Done [0-9]+ runs' "$repo/build-fuzz/fuzz_$t.out")"

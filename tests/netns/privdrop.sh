@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # privdrop.sh - a node configured with `user nobody' runs as nobody, with no
 # capabilities and no supplementary groups, and still links and answers
-# cloudctl.
+# cloudctl; with `chroot' too, its root directory is the jail.
 . "$(dirname "$0")/lib.sh"
 e2e_begin
 uid=$(id -u nobody 2>/dev/null) || skip "no user nobody"
@@ -30,5 +30,15 @@ check "a answers cloudctl status" status_get a '.name == "a"'
 check "a answers cloudctl links" has_peers a b
 check "a's link stays up (1 s)" always_for 1 up_is a 1
 note "$(grep -E '^(Uid|Gid|Groups|CapEff|CapPrm):' "$st" | tr '\t\n' '  ')"
+
+# chroot: c runs inside an empty directory, as nobody, and still links
+mkdir -p "$T/jail"
+make_node c; make_cert c
+node_conf c "chroot $T/jail" "user nobody" "connect $(addr4 b) $PORT"
+start_node c
+check "c (chrooted) links up with b" wait_links c 1 5
+check "c's root directory is the jail" test "$(readlink "/proc/$(node_pid c)/root")" = "$T/jail"
+check "c's CapEff is 0" grep -Eq "^CapEff:[[:space:]]+0+$" "/proc/$(node_pid c)/status"
+check "c answers cloudctl status" status_get c '.name == "c"'
 
 finish

@@ -1,7 +1,8 @@
 /*
  * frame.c - encoding and decoding of link control frames and of their
- * payloads (HELLO, PING/PONG, BYE).  Owns the wire layout in frame.h and
- * nothing else: no I/O, no globals, no logging.
+ * payloads (HELLO, PING/PONG, BYE, ROUTE, DATA).  Owns the wire layout in
+ * frame.h and nothing else (prefixes are addr.c's): no I/O, no globals, no
+ * logging.
  *
  * Invariants: every decoder checks a length before each read and accepts a
  * payload only when it is exactly the size its fields say (no trailing
@@ -9,6 +10,7 @@
  * that encodes also decodes to itself.
  */
 #include "config.h"
+#include "addr.h"
 #include "frame.h"
 #include "wire.h"
 
@@ -17,6 +19,7 @@
 
 #define HELLO_FIXED_LEN 13	/* version, flags, boot id, name length */
 #define BYE_FIXED_LEN 1		/* code */
+#define DATA_FIXED_LEN 10	/* instance, ttl, flags, bcast id */
 
 static bool frame_type_valid(uint8_t type)
 {
@@ -71,6 +74,10 @@ const char *frame_type_name(uint8_t type)
 		return "pong";
 	case FRAME_BYE:
 		return "bye";
+	case FRAME_ROUTE:
+		return "route";
+	case FRAME_DATA:
+		return "data";
 	default:
 		return "unknown";
 	}
@@ -192,4 +199,112 @@ size_t bye_encode(uint8_t *out, size_t cap, const struct bye *b)
 	out[0] = b->code;
 	memcpy(out + BYE_FIXED_LEN, b->reason, n);
 	return BYE_FIXED_LEN + n;
+}
+
+bool route_decode(const uint8_t *p, size_t len, struct route_frame *r)
+{
+	const uint8_t *q;
+	struct prefix pf;
+	uint16_t i, count;
+	size_t left;
+
+	if (len < ROUTE_HDR_LEN || p[0] > ROUTE_REMOVE)
+		return false;
+	count = wire_get16(p + 1);
+	q = p + ROUTE_HDR_LEN;
+	left = len - ROUTE_HDR_LEN;
+	for (i = 0; i < count; i++)
+		if (!prefix_decode(&q, &left, &pf))
+			return false;
+	if (left != 0)
+		return false;
+	r->op = p[0];
+	r->count = count;
+	r->list = p + ROUTE_HDR_LEN;
+	r->list_len = len - ROUTE_HDR_LEN;
+	return true;
+}
+
+size_t route_encode_hdr(uint8_t *out, size_t cap, uint8_t op, uint16_t count)
+{
+	if (op > ROUTE_REMOVE || cap < ROUTE_HDR_LEN)
+		return 0;
+	out[0] = op;
+	wire_put16(out + 1, count);
+	return ROUTE_HDR_LEN;
+}
+
+/* A u8 length and up to max bytes at p[*off]; advances *off. */
+static bool data_field(const uint8_t *p, size_t len, size_t *off, size_t max,
+		       const uint8_t **s, size_t *n)
+{
+	if (len - *off < 1)
+		return false;
+	*n = p[*off];
+	if (*n > max || len - *off - 1 < *n)
+		return false;
+	*s = p + *off + 1;
+	*off += 1 + *n;
+	return true;
+}
+
+/*
+ * Any ttl is passed up (0 means "deliver here, do not forward": the
+ * forwarder's decision).  Unknown flag bits are refused like unknown frame
+ * types.  Addresses are checked for length only: a relay need not know
+ * the instance's protocol.
+ */
+bool data_decode(const uint8_t *p, size_t len, struct data_frame *d)
+{
+	const uint8_t *dst, *src, *origin;
+	size_t off = DATA_FIXED_LEN, dn, sn, on;
+
+	if (len < DATA_FIXED_LEN || (p[5] & ~DATA_FLOOD_UNKNOWN))
+		return false;
+	if (!data_field(p, len, &off, sizeof(d->dst), &dst, &dn) ||
+	    !data_field(p, len, &off, sizeof(d->src), &src, &sn) ||
+	    !data_field(p, len, &off, NODE_NAME_MAX, &origin, &on) ||
+	    !node_name_valid((const char *)origin, on) || off >= len)
+		return false;
+	memset(d, 0, sizeof(*d));
+	d->inst = wire_get32(p);
+	d->ttl = p[4];
+	d->flags = p[5];
+	d->bcast_id = wire_get32(p + 6);
+	d->dst_len = (uint8_t)dn;
+	d->src_len = (uint8_t)sn;
+	memcpy(d->dst, dst, dn);
+	memcpy(d->src, src, sn);
+	memcpy(d->origin, origin, on);
+	d->payload = p + off;
+	d->len = len - off;
+	return true;
+}
+
+size_t data_encode_hdr(uint8_t *out, size_t cap, const struct data_frame *d)
+{
+	size_t on = strnlen(d->origin, sizeof(d->origin)), n;
+	uint8_t *o;
+
+	if ((d->flags & ~DATA_FLOOD_UNKNOWN) || d->dst_len > sizeof(d->dst) ||
+	    d->src_len > sizeof(d->src) || !node_name_valid(d->origin, on))
+		return 0;
+	n = DATA_FIXED_LEN + 3 + d->dst_len + d->src_len + on;
+	/* the payload the decoder insists on must fit in the frame */
+	if (d->len < 1 || d->len > FRAME_MAX_PAYLOAD - n || cap < n)
+		return 0;
+	wire_put32(out, d->inst);
+	out[4] = d->ttl;
+	out[5] = d->flags;
+	wire_put32(out + 6, d->bcast_id);
+	o = out + DATA_FIXED_LEN;
+	*o++ = d->dst_len;
+	memcpy(o, d->dst, d->dst_len);
+	o += d->dst_len;
+	*o++ = d->src_len;
+	memcpy(o, d->src, d->src_len);
+	o += d->src_len;
+	*o++ = (uint8_t)on;
+	memcpy(o, d->origin, on);
+	return n;
 }

@@ -30,6 +30,8 @@ enum frame_type {
 	FRAME_PING = 2,		/* keepalive, carries the sender's clock */
 	FRAME_PONG = 3,		/* echo of a ping */
 	FRAME_BYE = 4,		/* the sender closes the link, with a reason */
+	FRAME_ROUTE = 5,	/* prefixes the sender's gates own */
+	FRAME_DATA = 6,		/* a packet between gates */
 	FRAME_TYPE_MAX
 };
 
@@ -92,6 +94,59 @@ struct bye {
 };
 bool bye_decode(const uint8_t *p, size_t len, struct bye *b);
 size_t bye_encode(uint8_t *out, size_t cap, const struct bye *b);
+
+/*
+ * ROUTE payload: the prefixes owned by the sender's gates (neighbours
+ * only, for now; multi-hop routing replaces this with updates that carry
+ * origin, seqno and metric).
+ *   0  u8   op     (enum route_op)
+ *   1  u16  count
+ *   3  ...  count prefixes in the wire form of addr.h (prefix_encode)
+ * A full table is one REPLACE followed by ADDs, so it can span frames.
+ */
+enum route_op { ROUTE_REPLACE = 0, ROUTE_ADD = 1, ROUTE_REMOVE = 2 };
+struct route_frame {
+	uint8_t op;
+	uint16_t count;
+	const uint8_t *list;	/* count encoded prefixes, all valid */
+	size_t list_len;
+};
+bool route_decode(const uint8_t *p, size_t len, struct route_frame *r);
+/* Header only: the caller appends count prefix_encode()d prefixes. */
+#define ROUTE_HDR_LEN 3
+size_t route_encode_hdr(uint8_t *out, size_t cap, uint8_t op, uint16_t count);
+
+/*
+ * DATA payload: one packet from a gate.
+ *   0  u32  instance
+ *   4  u8   ttl        (hops left; 0 is dropped, not forwarded)
+ *   5  u8   flags      (DATA_FLOOD_UNKNOWN: deliver as broadcast when
+ *                       nobody owns dst)
+ *   6  u32  bcast id   (per origin, for broadcast deduplication; 0 for
+ *                       unicast)
+ *  10  u8 n, n bytes   dst address (0 bytes: broadcast)
+ *   .. u8 n, n bytes   src address
+ *   .. u8 n, n bytes   origin node name (1..NODE_NAME_MAX)
+ *   .. payload         the rest, at least 1 byte
+ * The addresses' instance is the frame's instance.
+ */
+#define DATA_FLOOD_UNKNOWN 0x01
+#define DATA_HDR_MAX (10 + 3 + 2 * 32 + NODE_NAME_MAX)	/* 32: ADDR_MAX_LEN */
+struct data_frame {
+	uint32_t inst;
+	uint8_t ttl;
+	uint8_t flags;
+	uint32_t bcast_id;
+	uint8_t dst_len, src_len;
+	uint8_t dst[32], src[32];
+	char origin[NODE_NAME_MAX + 1];
+	const uint8_t *payload;
+	size_t len;
+};
+bool data_decode(const uint8_t *p, size_t len, struct data_frame *d);
+/* Everything but the payload: returns the header length, 0 if it does not
+ * fit or a field is invalid; the caller appends d->len payload bytes. */
+size_t data_encode_hdr(uint8_t *out, size_t cap, const struct data_frame *d);
 
 /* A node name: 1..NODE_NAME_MAX bytes of [A-Za-z0-9._-]. */
 bool node_name_valid(const char *s, size_t len);

@@ -6,9 +6,11 @@
  * Input: byte 0 picks the receiver's max_payload (0: FRAME_MAX_PAYLOAD,
  * 0x80..0xff: (b - 0x80) * 4, others: 8192); the rest is the stream.
  * Every value that decodes must re-encode to the same bytes and decode to
- * the same value; anything else abort()s.
+ * the same value (ROUTE: every prefix walked and re-encoded; DATA: header
+ * re-encoded and the payload appended); anything else abort()s.
  */
 #include "config.h"
+#include "addr.h"
 #include "frame.h"
 
 #include <errno.h>
@@ -69,6 +71,61 @@ static void check_bye(const uint8_t *p, size_t len)
 	check(b2.code == b.code && !strcmp(b2.reason, b.reason));
 }
 
+static void check_route(const uint8_t *p, size_t len)
+{
+	static uint8_t out[FRAME_MAX_PAYLOAD];
+	struct route_frame r, r2;
+	const uint8_t *q;
+	struct prefix pf;
+	size_t left, off, n, i;
+
+	if (!route_decode(p, len, &r))
+		return;
+	check(r.op <= ROUTE_REMOVE && r.list == p + ROUTE_HDR_LEN &&
+	      r.list_len == len - ROUTE_HDR_LEN);
+	off = route_encode_hdr(out, sizeof(out), r.op, r.count);
+	check(off == ROUTE_HDR_LEN);
+	check(route_encode_hdr(out, ROUTE_HDR_LEN - 1, r.op, r.count) == 0);
+	q = r.list;
+	left = r.list_len;
+	for (i = 0; i < r.count; i++) {
+		check(prefix_decode(&q, &left, &pf) && prefix_valid(&pf));
+		n = prefix_encode(out + off, sizeof(out) - off, &pf);
+		check(n > 0 && prefix_encode(out + off, n - 1, &pf) == 0);
+		off += n;
+	}
+	check(left == 0 && !prefix_decode(&q, &left, &pf));
+	check(off == len && !memcmp(out, p, len));
+	check(route_decode(out, off, &r2));
+	check(r2.op == r.op && r2.count == r.count && r2.list_len == r.list_len);
+}
+
+static void check_data(const uint8_t *p, size_t len)
+{
+	static uint8_t out[FRAME_MAX_PAYLOAD];
+	struct data_frame d, d2;
+	size_t n;
+
+	if (!data_decode(p, len, &d))
+		return;
+	check(d.dst_len <= sizeof(d.dst) && d.src_len <= sizeof(d.src));
+	check(node_name_valid(d.origin, strlen(d.origin)));
+	check(d.len >= 1 && !(d.flags & ~DATA_FLOOD_UNKNOWN));
+	n = data_encode_hdr(out, sizeof(out), &d);
+	check(n > 0 && n <= DATA_HDR_MAX && n + d.len == len);
+	check(d.payload == p + n);
+	check(data_encode_hdr(out, n - 1, &d) == 0);
+	memcpy(out + n, d.payload, d.len);
+	check(!memcmp(out, p, len));
+	check(data_decode(out, len, &d2));
+	check(d2.inst == d.inst && d2.ttl == d.ttl && d2.flags == d.flags &&
+	      d2.bcast_id == d.bcast_id && d2.dst_len == d.dst_len &&
+	      d2.src_len == d.src_len && !memcmp(d2.dst, d.dst, sizeof(d.dst)) &&
+	      !memcmp(d2.src, d.src, sizeof(d.src)) &&
+	      !strcmp(d2.origin, d.origin) && d2.len == d.len &&
+	      d2.payload == out + n);
+}
+
 /* The payload decoders get an exact-size copy: an overread is a crash. */
 static void check_payload(const struct frame *f)
 {
@@ -86,6 +143,12 @@ static void check_payload(const struct frame *f)
 		break;
 	case FRAME_BYE:
 		check_bye(p, f->len);
+		break;
+	case FRAME_ROUTE:
+		check_route(p, f->len);
+		break;
+	case FRAME_DATA:
+		check_data(p, f->len);
 		break;
 	default:
 		abort();

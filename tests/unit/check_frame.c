@@ -5,6 +5,7 @@
  * shows up under valgrind or ASan.
  */
 #include "config.h"
+#include "addr.h"
 #include "frame.h"
 
 #include <check.h>
@@ -446,6 +447,333 @@ START_TEST(bye_nonprintable)
 }
 END_TEST
 
+/* ---- ROUTE ---- */
+
+static const char *const route_list[] = {
+	"ipv4:10.1.2.3", "ipv4:192.168.50.0/24", "ipv4:*", "ipv6.7:fd00::/64",
+	"ether:02:00:5e:00:00:01", "chat:alice", "p513.2:0a0b00/20",
+};
+#define ROUTE_N (sizeof(route_list) / sizeof(route_list[0]))
+
+/* A ROUTE payload with the prefixes of route_list. */
+static size_t route_build(uint8_t *buf, size_t cap, uint8_t op,
+			  struct prefix *ps)
+{
+	size_t off, i, n;
+
+	off = route_encode_hdr(buf, cap, op, ROUTE_N);
+	ck_assert_uint_eq(off, ROUTE_HDR_LEN);
+	for (i = 0; i < ROUTE_N; i++) {
+		ck_assert(prefix_parse(route_list[i], &ps[i]));
+		n = prefix_encode(buf + off, cap - off, &ps[i]);
+		ck_assert_uint_gt(n, 0);
+		off += n;
+	}
+	return off;
+}
+
+static bool route_decode_copy(const uint8_t *buf, size_t len)
+{
+	uint8_t *p = dup_exact(buf, len);
+	struct route_frame r;
+	bool ok = route_decode(p, len, &r);
+
+	free(p);
+	return ok;
+}
+
+START_TEST(route_roundtrip)
+{
+	uint8_t buf[ROUTE_N * PREFIX_WIRE_MAX + ROUTE_HDR_LEN], *p;
+	uint8_t fr[FRAME_HDR_LEN + sizeof(buf)];
+	struct prefix ps[ROUTE_N], out;
+	struct route_frame r;
+	struct frame f;
+	const uint8_t *q;
+	size_t n, fn, left, i;
+	uint8_t op;
+
+	for (op = ROUTE_REPLACE; op <= ROUTE_REMOVE; op++) {
+		n = route_build(buf, sizeof(buf), op, ps);
+		fn = frame_encode(fr, sizeof(fr), FRAME_ROUTE, buf, n);
+		ck_assert_uint_eq(fn, FRAME_HDR_LEN + n);
+		ck_assert_int_eq(frame_decode(fr, fn, 8192, &f), (int)fn);
+		ck_assert_uint_eq(f.type, FRAME_ROUTE);
+		p = dup_exact(f.payload, f.len);
+		ck_assert(route_decode(p, f.len, &r));
+		ck_assert_uint_eq(r.op, op);
+		ck_assert_uint_eq(r.count, ROUTE_N);
+		ck_assert_ptr_eq(r.list, p + ROUTE_HDR_LEN);
+		ck_assert_uint_eq(r.list_len, n - ROUTE_HDR_LEN);
+		q = r.list;
+		left = r.list_len;
+		for (i = 0; i < ROUTE_N; i++) {
+			ck_assert(prefix_decode(&q, &left, &out));
+			ck_assert(prefix_equal(&out, &ps[i]));
+		}
+		ck_assert_uint_eq(left, 0);
+		free(p);
+	}
+	ck_assert_str_eq(frame_type_name(FRAME_ROUTE), "route");
+}
+END_TEST
+
+START_TEST(route_empty_and_hdr)
+{
+	static const uint8_t want[] = { ROUTE_REPLACE, 0, 0 };
+	uint8_t buf[8];
+	struct route_frame r;
+
+	/* REPLACE with nothing: the sender owns nothing now */
+	ck_assert_uint_eq(route_encode_hdr(buf, sizeof(buf), ROUTE_REPLACE, 0), 3);
+	ck_assert_mem_eq(buf, want, 3);
+	ck_assert(route_decode(buf, 3, &r));
+	ck_assert_uint_eq(r.count, 0);
+	ck_assert_uint_eq(r.list_len, 0);
+	ck_assert_uint_eq(route_encode_hdr(buf, 2, ROUTE_ADD, 0), 0);
+	ck_assert_uint_eq(route_encode_hdr(buf, sizeof(buf), ROUTE_REMOVE + 1, 0), 0);
+	ck_assert_uint_eq(route_encode_hdr(buf, sizeof(buf), ROUTE_ADD, 0x1234), 3);
+	ck_assert_uint_eq(buf[1], 0x12);
+	ck_assert_uint_eq(buf[2], 0x34);
+}
+END_TEST
+
+START_TEST(route_malformed)
+{
+	uint8_t buf[ROUTE_N * PREFIX_WIRE_MAX + ROUTE_HDR_LEN + 1];
+	struct prefix ps[ROUTE_N];
+	size_t n, cut;
+
+	n = route_build(buf, sizeof(buf), ROUTE_ADD, ps);
+	ck_assert(route_decode_copy(buf, n));
+	/* truncated anywhere: the count says more is coming */
+	for (cut = 0; cut < n; cut++)
+		ck_assert_msg(!route_decode_copy(buf, cut), "cut at %zu", cut);
+	/* trailing bytes, count too high or too low */
+	buf[n] = 0;
+	ck_assert(!route_decode_copy(buf, n + 1));
+	buf[2] = ROUTE_N + 1;
+	ck_assert(!route_decode_copy(buf, n));
+	buf[2] = ROUTE_N - 1;
+	ck_assert(!route_decode_copy(buf, n));
+	buf[1] = 1;
+	buf[2] = ROUTE_N;
+	ck_assert(!route_decode_copy(buf, n));
+	buf[1] = 0;
+	ck_assert(route_decode_copy(buf, n));
+	/* op */
+	buf[0] = ROUTE_REMOVE + 1;
+	ck_assert(!route_decode_copy(buf, n));
+	buf[0] = 0xff;
+	ck_assert(!route_decode_copy(buf, n));
+	buf[0] = ROUTE_REMOVE;
+	ck_assert(route_decode_copy(buf, n));
+	/* the first prefix (ipv4:10.1.2.3) with host bits past /24 */
+	buf[3 + 5] = 24;
+	ck_assert(!route_decode_copy(buf, n));
+	buf[3 + 5] = 32;
+	/* ... or 5 bytes long */
+	buf[3 + 6] = 5;
+	ck_assert(!route_decode_copy(buf, n));
+	buf[3 + 6] = 4;
+	ck_assert(route_decode_copy(buf, n));
+}
+END_TEST
+
+/* ---- DATA ---- */
+
+static struct data_frame test_data(void)
+{
+	struct data_frame d = {
+		.inst = 0x00040007, .ttl = 64, .flags = DATA_FLOOD_UNKNOWN,
+		.bcast_id = 0xdeadbeef, .dst_len = 4, .src_len = 4,
+		.dst = { 10, 0, 0, 1 }, .src = { 10, 0, 0, 2 },
+		.origin = "node-a", .len = 3,
+	};
+
+	return d;
+}
+
+static bool data_decode_copy(const uint8_t *buf, size_t len,
+			     struct data_frame *d)
+{
+	uint8_t *p = dup_exact(buf, len);
+	bool ok = data_decode(p, len, d);
+
+	free(p);
+	return ok;
+}
+
+START_TEST(data_wire_layout)
+{
+	static const uint8_t want[] = {
+		0x00, 0x04, 0x00, 0x07,		/* instance */
+		64, DATA_FLOOD_UNKNOWN,		/* ttl, flags */
+		0xde, 0xad, 0xbe, 0xef,		/* bcast id */
+		4, 10, 0, 0, 1,			/* dst */
+		4, 10, 0, 0, 2,			/* src */
+		6, 'n', 'o', 'd', 'e', '-', 'a',	/* origin */
+		'a', 'b', 'c',			/* payload */
+	};
+	struct data_frame d = test_data(), out;
+	uint8_t buf[DATA_HDR_MAX + 3], *p;
+	size_t n;
+
+	n = data_encode_hdr(buf, sizeof(buf), &d);
+	ck_assert_uint_eq(n, sizeof(want) - 3);
+	memcpy(buf + n, "abc", 3);
+	ck_assert_mem_eq(buf, want, sizeof(want));
+	p = dup_exact(buf, n + 3);
+	memset(&out, 0x55, sizeof(out));
+	ck_assert(data_decode(p, n + 3, &out));
+	ck_assert_uint_eq(out.inst, d.inst);
+	ck_assert_uint_eq(out.ttl, 64);
+	ck_assert_uint_eq(out.flags, DATA_FLOOD_UNKNOWN);
+	ck_assert_uint_eq(out.bcast_id, 0xdeadbeef);
+	ck_assert_uint_eq(out.dst_len, 4);
+	ck_assert_uint_eq(out.src_len, 4);
+	ck_assert(!memcmp(out.dst, d.dst, sizeof(d.dst)));
+	ck_assert(!memcmp(out.src, d.src, sizeof(d.src)));
+	ck_assert_str_eq(out.origin, "node-a");
+	ck_assert_ptr_eq(out.payload, p + n);
+	ck_assert_uint_eq(out.len, 3);
+	free(p);
+	/* exact room fits, one byte less does not */
+	ck_assert_uint_eq(data_encode_hdr(buf, n, &d), n);
+	ck_assert_uint_eq(data_encode_hdr(buf, n - 1, &d), 0);
+	ck_assert_str_eq(frame_type_name(FRAME_DATA), "data");
+}
+END_TEST
+
+START_TEST(data_roundtrip_extremes)
+{
+	struct data_frame d = test_data(), out;
+	uint8_t buf[DATA_HDR_MAX + 1];
+	size_t n, i;
+
+	/* broadcast (empty dst), ttl 0, no flags, any instance */
+	d.dst_len = 0;
+	d.ttl = 0;
+	d.flags = 0;
+	d.inst = UINT32_MAX;
+	d.len = 1;
+	memset(d.dst, 0, sizeof(d.dst));
+	n = data_encode_hdr(buf, sizeof(buf), &d);
+	ck_assert_uint_eq(n, 10 + 1 + 5 + 7);
+	buf[n] = 0xff;
+	ck_assert(data_decode_copy(buf, n + 1, &out));
+	ck_assert_uint_eq(out.dst_len, 0);
+	ck_assert_uint_eq(out.ttl, 0);
+	ck_assert_uint_eq(out.len, 1);
+	/* the longest header: 32-byte addresses, a 64-byte name */
+	d.dst_len = d.src_len = 32;
+	for (i = 0; i < 32; i++) {
+		d.dst[i] = (uint8_t)i;
+		d.src[i] = (uint8_t)(0xff - i);
+	}
+	memset(d.origin, 'n', NODE_NAME_MAX);
+	d.origin[NODE_NAME_MAX] = '\0';
+	n = data_encode_hdr(buf, sizeof(buf), &d);
+	ck_assert_uint_eq(n, DATA_HDR_MAX);
+	buf[n] = 0;
+	ck_assert(data_decode_copy(buf, n + 1, &out));
+	ck_assert(!memcmp(out.dst, d.dst, 32));
+	ck_assert(!memcmp(out.src, d.src, 32));
+	ck_assert_str_eq(out.origin, d.origin);
+	/* the largest payload that still fits a frame */
+	d.len = FRAME_MAX_PAYLOAD - DATA_HDR_MAX;
+	ck_assert_uint_eq(data_encode_hdr(buf, sizeof(buf), &d), DATA_HDR_MAX);
+	d.len++;
+	ck_assert_uint_eq(data_encode_hdr(buf, sizeof(buf), &d), 0);
+}
+END_TEST
+
+START_TEST(data_truncated_every_offset)
+{
+	struct data_frame d = test_data(), out;
+	uint8_t buf[DATA_HDR_MAX + 3];
+	size_t n, cut;
+
+	n = data_encode_hdr(buf, sizeof(buf), &d);
+	memcpy(buf + n, "abc", 3);
+	/* cut before the first payload byte: refused; after: a shorter
+	 * payload (DATA has no payload length) */
+	for (cut = 0; cut <= n + 3; cut++) {
+		bool ok = data_decode_copy(buf, cut, &out);
+
+		ck_assert_msg(ok == (cut > n), "cut at %zu", cut);
+		if (ok)
+			ck_assert_uint_eq(out.len, cut - n);
+	}
+}
+END_TEST
+
+START_TEST(data_malformed)
+{
+	struct data_frame d = test_data(), out, bad;
+	uint8_t buf[DATA_HDR_MAX + 40];
+	size_t n;
+	unsigned f;
+
+	n = data_encode_hdr(buf, sizeof(buf), &d);
+	memcpy(buf + n, "abc", 3);
+	n += 3;
+	ck_assert(data_decode_copy(buf, n, &out));
+	/* unknown flags */
+	for (f = 2; f <= 0xff; f++) {
+		buf[5] = (uint8_t)f;
+		ck_assert_msg(!data_decode_copy(buf, n, &out), "flags %#x", f);
+	}
+	buf[5] = 0;
+	ck_assert(data_decode_copy(buf, n, &out));
+	/* origin: empty, bad characters */
+	buf[21] = 'n' | 0x80;
+	ck_assert(!data_decode_copy(buf, n, &out));
+	buf[21] = ' ';
+	ck_assert(!data_decode_copy(buf, n, &out));
+	buf[21] = 'n';
+	/* dst of 33 bytes (hand-made) */
+	memset(buf + 10, 0, 40);
+	buf[10] = 33;
+	buf[10 + 34] = 0;		/* src */
+	buf[10 + 35] = 1;		/* origin "o" */
+	buf[10 + 36] = 'o';
+	buf[10 + 37] = 'x';
+	ck_assert(!data_decode_copy(buf, 10 + 38, &out));
+	buf[10] = 32;			/* shift: now 32 + src 0 + origin 1 "o"... */
+	buf[10 + 33] = 0;
+	buf[10 + 34] = 1;
+	buf[10 + 35] = 'o';
+	buf[10 + 36] = 'x';
+	ck_assert(data_decode_copy(buf, 10 + 37, &out));
+	ck_assert_uint_eq(out.dst_len, 32);
+	buf[10 + 34] = 0;		/* empty origin */
+	ck_assert(!data_decode_copy(buf, 10 + 37, &out));
+	buf[10 + 33] = 33;		/* src of 33 bytes */
+	ck_assert(!data_decode_copy(buf, 10 + 37, &out));
+	/* the encoder refuses what the decoder would */
+	bad = d;
+	bad.flags = 2;
+	ck_assert_uint_eq(data_encode_hdr(buf, sizeof(buf), &bad), 0);
+	bad = d;
+	bad.dst_len = 33;
+	ck_assert_uint_eq(data_encode_hdr(buf, sizeof(buf), &bad), 0);
+	bad = d;
+	bad.src_len = 33;
+	ck_assert_uint_eq(data_encode_hdr(buf, sizeof(buf), &bad), 0);
+	bad = d;
+	bad.origin[0] = '\0';
+	ck_assert_uint_eq(data_encode_hdr(buf, sizeof(buf), &bad), 0);
+	strcpy(bad.origin, "a b");
+	ck_assert_uint_eq(data_encode_hdr(buf, sizeof(buf), &bad), 0);
+	memset(bad.origin, 'a', sizeof(bad.origin));	/* unterminated */
+	ck_assert_uint_eq(data_encode_hdr(buf, sizeof(buf), &bad), 0);
+	bad = d;
+	bad.len = 0;
+	ck_assert_uint_eq(data_encode_hdr(buf, sizeof(buf), &bad), 0);
+}
+END_TEST
+
 static Suite *frame_suite(void)
 {
 	Suite *s = suite_create("frame");
@@ -471,6 +799,13 @@ static Suite *frame_suite(void)
 	tcase_add_test(tp, bye_roundtrip);
 	tcase_add_test(tp, bye_reason_limits);
 	tcase_add_test(tp, bye_nonprintable);
+	tcase_add_test(tp, route_roundtrip);
+	tcase_add_test(tp, route_empty_and_hdr);
+	tcase_add_test(tp, route_malformed);
+	tcase_add_test(tp, data_wire_layout);
+	tcase_add_test(tp, data_roundtrip_extremes);
+	tcase_add_test(tp, data_truncated_every_offset);
+	tcase_add_test(tp, data_malformed);
 	suite_add_tcase(s, tp);
 	return s;
 }

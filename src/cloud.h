@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/queue.h>
+#include <sys/types.h>
 #include <ev.h>
 
 #ifndef TAILQ_FOREACH_SAFE
@@ -25,13 +26,26 @@ struct link;
 struct listener;
 struct connector;
 struct ctl;
+struct gate;
+struct gate_listener;
 
 /* Values read from the configuration, in the units the code uses. */
+/* Who may attach gates besides root and the socket's group. */
+struct gate_policy {
+	uid_t *uids;
+	size_t nuids;
+	gid_t *gids;
+	size_t ngids;
+};
+
 struct settings {
 	uint64_t retry_us, retry_max_us;	/* connect backoff */
 	uint64_t timeout_us;			/* handshake and dead peer */
 	uint64_t keepalive_us;			/* ping interval */
 	uint64_t close_timeout_us;		/* clean close on shutdown */
+	uint64_t gate_keepalive_us, gate_timeout_us;
+	uint64_t max_waiting_data;		/* bytes of data queued per link */
+	int max_gates;
 	int max_conns;
 	int max_handshakes;			/* links not yet authenticated */
 	int backlog;
@@ -45,11 +59,19 @@ struct counters {
 	uint64_t cert_rejected;		/* peers refused by verification */
 	uint64_t protocol_errors;	/* malformed frames, bad hellos */
 	uint64_t duplicates;		/* links closed by the tie-break */
+	uint64_t gates_refused;		/* SO_PEERCRED not allowed, too many */
+	uint64_t gate_errors;		/* gates dropped for malformed input */
+	uint64_t pkt_forwarded;		/* packets delivered to a gate or a link */
+	uint64_t pkt_unroutable;	/* nobody owned the destination */
+	uint64_t pkt_queue_full;	/* a link's data queue was full */
+	uint64_t pkt_too_big;		/* did not fit a link frame */
 };
 
 TAILQ_HEAD(link_list, link);
 TAILQ_HEAD(listener_list, listener);
 TAILQ_HEAD(connector_list, connector);
+TAILQ_HEAD(gate_list, gate);
+TAILQ_HEAD(gate_listener_list, gate_listener);
 
 struct cloud {
 	struct ev_loop *loop;
@@ -68,6 +90,12 @@ struct cloud {
 	struct listener_list listeners;
 	struct connector_list connectors;
 	struct ctl *ctl;
+	struct gate_list gates;
+	unsigned ngates;
+	uint32_t next_gate_id;
+	struct gate_listener_list gate_listeners;
+	ev_idle routes_idle;		/* sends coalesced ROUTES to gates */
+	struct gate_policy gate_policy;
 	struct counters cnt;
 
 	ev_signal sig_term, sig_int, sig_hup;

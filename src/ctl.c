@@ -2,8 +2,8 @@
  * ctl.c - control socket server (see ctl.h).
  *
  * Each client gets CTL_TIMEOUT_S to send its line and read the reply; at
- * most CTL_MAX_CLIENTS at once.  The socket file is created mode 0600; a
- * stale file left by a crashed daemon is replaced, a live one is not.
+ * most CTL_MAX_CLIENTS at once.  The socket file is mode 0600 (unixsock.c
+ * replaces a stale one, never a live one).
  */
 #include "config.h"
 #include "ctl.h"
@@ -17,11 +17,14 @@
 #include <unistd.h>
 
 #include "ctlproto.h"
+#include "fwd.h"
+#include "gate_srv.h"
 #include "link.h"
 #include "log.h"
 #include "peer.h"
 #include "strbuf.h"
 #include "tls.h"
+#include "unixsock.h"
 
 #define CTL_TIMEOUT_S 5.
 #define CTL_MAX_CLIENTS 16
@@ -91,6 +94,12 @@ static void reply_status(struct cloud *cl, struct strbuf *sb, bool json)
 				  c->peer[0] ? " (peer " : "", c->peer, c->peer[0] ? ")" : "",
 				  c->last_error[0] && c->state != CONN_UP ? ", last error: " : "",
 				  c->last_error[0] && c->state != CONN_UP ? c->last_error : "");
+		sb_printf(sb, "gates: %u attached; packets: %llu forwarded, %llu unroutable, "
+			  "%llu dropped (queue full), %llu too big\n", cl->ngates,
+			  (unsigned long long)cl->cnt.pkt_forwarded,
+			  (unsigned long long)cl->cnt.pkt_unroutable,
+			  (unsigned long long)cl->cnt.pkt_queue_full,
+			  (unsigned long long)cl->cnt.pkt_too_big);
 		sb_printf(sb, "counters: links_opened %llu, links_closed %llu, handshake_failures %llu, "
 			  "cert_rejected %llu, protocol_errors %llu, duplicates %llu\n",
 			  (unsigned long long)cl->cnt.links_opened, (unsigned long long)cl->cnt.links_closed,
@@ -124,12 +133,18 @@ static void reply_status(struct cloud *cl, struct strbuf *sb, bool json)
 	}
 	sb_printf(sb, "],\"counters\":{\"links_opened\":%llu,\"links_closed\":%llu,"
 		  "\"handshake_failures\":%llu,\"cert_rejected\":%llu,\"protocol_errors\":%llu,"
-		  "\"duplicates\":%llu}}\n",
+		  "\"duplicates\":%llu,\"gates_refused\":%llu,\"gate_errors\":%llu,"
+		  "\"pkt_forwarded\":%llu,\"pkt_unroutable\":%llu,\"pkt_queue_full\":%llu,"
+		  "\"pkt_too_big\":%llu},\"gates\":%u}\n",
 		  (unsigned long long)cl->cnt.links_opened, (unsigned long long)cl->cnt.links_closed,
 		  (unsigned long long)cl->cnt.handshake_failures,
 		  (unsigned long long)cl->cnt.cert_rejected,
 		  (unsigned long long)cl->cnt.protocol_errors,
-		  (unsigned long long)cl->cnt.duplicates);
+		  (unsigned long long)cl->cnt.duplicates,
+		  (unsigned long long)cl->cnt.gates_refused, (unsigned long long)cl->cnt.gate_errors,
+		  (unsigned long long)cl->cnt.pkt_forwarded, (unsigned long long)cl->cnt.pkt_unroutable,
+		  (unsigned long long)cl->cnt.pkt_queue_full, (unsigned long long)cl->cnt.pkt_too_big,
+		  cl->ngates);
 }
 
 static void reply_links(struct cloud *cl, struct strbuf *sb, bool json)
@@ -175,6 +190,97 @@ static void reply_links(struct cloud *cl, struct strbuf *sb, bool json)
 		sb_puts(sb, "]}\n");
 }
 
+static void reply_gates(struct cloud *cl, struct strbuf *sb, bool json)
+{
+	struct gate *g;
+	char text[ADDR_TEXT_MAX];
+
+	if (!json)
+		sb_printf(sb, "%-4s %-12s %-8s %-6s %10s %10s %8s  %s\n", "ID", "NAME", "PID", "UID",
+			  "RX", "TX", "DROPPED", "PREFIXES");
+	else
+		sb_puts(sb, "{\"gates\":[");
+	TAILQ_FOREACH(g, &cl->gates, entry) {
+		if (!json) {
+			sb_printf(sb, "%-4u %-12s %-8d %-6d %10llu %10llu %8llu ", g->id,
+				  g->name[0] ? g->name : "-", (int)g->pid, (int)g->uid,
+				  (unsigned long long)g->rx_packets, (unsigned long long)g->tx_packets,
+				  (unsigned long long)g->tx_dropped);
+			for (size_t i = 0; i < g->nowned; i++) {
+				prefix_format(&g->owned[i], text, sizeof(text));
+				sb_printf(sb, " %s", text);
+			}
+			sb_putc(sb, '\n');
+			continue;
+		}
+		sb_printf(sb, "%s{\"id\":%u,\"name\":", g == TAILQ_FIRST(&cl->gates) ? "" : ",", g->id);
+		sb_json_str(sb, g->name);
+		sb_printf(sb, ",\"pid\":%d,\"uid\":%d,\"prefixes\":[", (int)g->pid, (int)g->uid);
+		for (size_t i = 0; i < g->nowned; i++) {
+			prefix_format(&g->owned[i], text, sizeof(text));
+			sb_puts(sb, i ? "," : "");
+			sb_json_str(sb, text);
+		}
+		sb_printf(sb, "],\"rx_packets\":%llu,\"tx_packets\":%llu,\"rx_bytes\":%llu,"
+			  "\"tx_bytes\":%llu,\"tx_dropped\":%llu,\"unroutable\":%llu}",
+			  (unsigned long long)g->rx_packets, (unsigned long long)g->tx_packets,
+			  (unsigned long long)g->rx_bytes, (unsigned long long)g->tx_bytes,
+			  (unsigned long long)g->tx_dropped, (unsigned long long)g->unroutable);
+	}
+	if (json)
+		sb_puts(sb, "]}\n");
+}
+
+struct routes_out {
+	struct strbuf *sb;
+	bool json, first;
+};
+
+static void route_line(struct routes_out *ro, const struct prefix *p, const char *owner,
+		       const char *via)
+{
+	char text[ADDR_TEXT_MAX];
+
+	prefix_format(p, text, sizeof(text));
+	if (!ro->json) {
+		sb_printf(ro->sb, "%-40s %-16s %s\n", text, owner, via);
+		return;
+	}
+	sb_puts(ro->sb, ro->first ? "{\"prefix\":" : ",{\"prefix\":");
+	ro->first = false;
+	sb_json_str(ro->sb, text);
+	sb_puts(ro->sb, ",\"node\":");
+	sb_json_str(ro->sb, owner);
+	sb_puts(ro->sb, ",\"via\":");
+	sb_json_str(ro->sb, via);
+	sb_puts(ro->sb, "}");
+}
+
+static void remote_route(void *arg, const struct prefix *p, const char *node)
+{
+	route_line(arg, p, node, node);
+}
+
+static void reply_routes(struct cloud *cl, struct strbuf *sb, bool json)
+{
+	struct routes_out ro = { sb, json, true };
+	struct gate *g;
+	char via[GATE_NAME_MAX + 16];
+
+	if (!json)
+		sb_printf(sb, "%-40s %-16s %s\n", "PREFIX", "NODE", "VIA");
+	else
+		sb_puts(sb, "{\"routes\":[");
+	TAILQ_FOREACH(g, &cl->gates, entry) {
+		snprintf(via, sizeof(via), "gate %u (%s)", g->id, g->name);
+		for (size_t i = 0; i < g->nowned; i++)
+			route_line(&ro, &g->owned[i], cl->name, via);
+	}
+	fwd_foreach_remote(cl, remote_route, &ro);
+	if (json)
+		sb_puts(sb, "]}\n");
+}
+
 static void reply_log_level(const struct ctl_req *r, struct strbuf *sb)
 {
 	int level;
@@ -204,6 +310,10 @@ static void execute(struct cloud *cl, const struct ctl_req *r, struct strbuf *sb
 		reply_status(cl, sb, r->json);
 	} else if (!strcmp(r->cmd, "links") && r->argc == 0) {
 		reply_links(cl, sb, r->json);
+	} else if (!strcmp(r->cmd, "gates") && r->argc == 0) {
+		reply_gates(cl, sb, r->json);
+	} else if (!strcmp(r->cmd, "routes") && r->argc == 0) {
+		reply_routes(cl, sb, r->json);
 	} else if (!strcmp(r->cmd, "reload") && r->argc == 0) {
 		err[0] = '\0';
 		if (cloud_reload(cl, err, sizeof(err)) < 0)
@@ -214,7 +324,7 @@ static void execute(struct cloud *cl, const struct ctl_req *r, struct strbuf *sb
 		reply_log_level(r, sb);
 	} else {
 		sb_printf(sb, "error: unknown command or wrong arguments: '%s' "
-			  "(commands: status, links, reload, log-level)\n", r->cmd);
+			  "(commands: status, links, gates, routes, reload, log-level)\n", r->cmd);
 	}
 }
 
@@ -334,62 +444,20 @@ static void ctl_resume_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_io_start(loop, &ctl->io);
 }
 
-/* Remove a socket file left by a dead daemon; refuse to steal a live one. */
-static int clear_stale(const char *path, const struct sockaddr_un *sun, char *err, size_t errlen)
-{
-	struct stat st;
-	int fd, r;
-
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode)) {
-		snprintf(err, errlen, "ctl '%s' exists and is not a socket", path);
-		return -EEXIST;
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	r = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
-	close(fd);
-	if (r == 0) {
-		snprintf(err, errlen, "ctl '%s': another daemon is answering on it", path);
-		return -EADDRINUSE;
-	}
-	log_info(LOGS_CTL, "removing stale control socket %s", path);
-	return unlink(path) < 0 ? -errno : 0;
-}
-
 int ctl_open(struct cloud *cl, const char *path, char *err, size_t errlen)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct ctl *ctl;
-	mode_t old;
-	int fd, r;
+	char why[300];
+	int fd;
 
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		snprintf(err, errlen, "ctl '%s': path too long (max %zu bytes)", path,
-			 sizeof(sun.sun_path) - 1);
+	if (strlen(path) >= sizeof(ctl->path)) {
+		snprintf(err, errlen, "ctl '%s': path too long", path);
 		return -ENAMETOOLONG;
 	}
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	err[0] = '\0';
-	r = clear_stale(path, &sun, err, errlen);
-	if (r < 0) {
-		if (!err[0])
-			snprintf(err, errlen, "ctl '%s': %s", path, strerror(-r));
-		return r;
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	old = umask(0177);
-	r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
-	umask(old);
-	if (r < 0 || listen(fd, 16) < 0) {
-		r = -errno;
-		snprintf(err, errlen, "ctl '%s': %s", path, strerror(errno));
-		close(fd);
-		return r;
+	fd = unix_listen(path, SOCK_STREAM, 0600, (gid_t)-1, 16, why, sizeof(why));
+	if (fd < 0) {
+		snprintf(err, errlen, "ctl %s", why);
+		return fd;
 	}
 	ctl = calloc(1, sizeof(*ctl));
 	if (!ctl) {

@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #include "backoff.h"
+#include "fwd.h"
+#include "wire.h"
 #include "log.h"
 #include "peer.h"
 
@@ -156,22 +158,31 @@ static void update_events(struct link *l)
 	set_events(l, ev);
 }
 
-/* Queue a frame and try to send it.  Returns false if the link was closed
- * (and freed) because it could not be sent. */
-static bool send_frame(struct link *l, uint8_t type, const uint8_t *payload, size_t len)
+/* Append a frame header and the payload, in up to two pieces. */
+static int queue_frame(struct link *l, uint8_t type, const uint8_t *p1, size_t n1,
+		       const uint8_t *p2, size_t n2)
 {
-	uint8_t buf[FRAME_HDR_LEN + 256];
-	size_t n = frame_encode(buf, sizeof(buf), type, payload, len);
-	char why[128];
+	uint8_t hdr[FRAME_HDR_LEN] = { type, 0 };
 	int r;
 
-	if (n == 0 || out_append(l, buf, n) < 0) {
-		snprintf(why, sizeof(why), "cannot queue a %s frame (send queue full)",
-			 frame_type_name(type));
-		link_close(l, 0, why, false);
-		return false;
-	}
-	r = out_flush(l);
+	if (n1 + n2 > FRAME_MAX_PAYLOAD)
+		return -EMSGSIZE;
+	wire_put16(hdr + 2, (uint16_t)(n1 + n2));
+	r = out_append(l, hdr, sizeof(hdr));
+	if (r == 0 && n1)
+		r = out_append(l, p1, n1);
+	if (r == 0 && n2)
+		r = out_append(l, p2, n2);
+	return r;
+}
+
+/* Hand what is queued to TLS; false if that failed and the link was
+ * closed. */
+static bool flush_or_close(struct link *l)
+{
+	char why[128];
+	int r = out_flush(l);
+
 	if (r < 0) {
 		snprintf(why, sizeof(why), "send failed: %s", gnutls_strerror(r));
 		link_close(l, 0, why, false);
@@ -181,12 +192,47 @@ static bool send_frame(struct link *l, uint8_t type, const uint8_t *payload, siz
 	return true;
 }
 
+bool link_send_data(struct link *l, const uint8_t *hdr, size_t hdrlen, const uint8_t *payload,
+		    size_t len)
+{
+	struct cloud *cl = l->cloud;
+
+	if (l->state != LINK_UP)
+		return false;
+	if (hdrlen + len > FRAME_MAX_PAYLOAD) {
+		cl->cnt.pkt_too_big++;
+		l->tx_dropped++;
+		return false;
+	}
+	if (l->out.len - l->out.off > cl->set.max_waiting_data ||
+	    queue_frame(l, FRAME_DATA, hdr, hdrlen, payload, len) < 0) {
+		cl->cnt.pkt_queue_full++;
+		l->tx_dropped++;
+		return false;
+	}
+	l->tx_packets++;
+	return flush_or_close(l);
+}
+
+bool link_send_frame(struct link *l, uint8_t type, const uint8_t *payload, size_t len)
+{
+	char why[128];
+
+	if (queue_frame(l, type, payload, len, NULL, 0) < 0) {
+		snprintf(why, sizeof(why), "cannot queue a %s frame (send queue full)",
+			 frame_type_name(type));
+		link_close(l, 0, why, false);
+		return false;
+	}
+	return flush_or_close(l);
+}
+
 static bool send_ping(struct link *l, uint8_t type, const struct ping *pg)
 {
 	uint8_t p[PING_LEN];
 
 	ping_encode(p, sizeof(p), pg);
-	return send_frame(l, type, p, sizeof(p));
+	return link_send_frame(l, type, p, sizeof(p));
 }
 
 /* ---------------------------------------------------------------- closing */
@@ -254,7 +300,7 @@ void link_close(struct link *l, uint8_t code, const char *reason, bool graceful)
 		b.reason[0] = '\0';
 		n = bye_encode(p, sizeof(p), &b);
 	}
-	if (!send_frame(l, FRAME_BYE, p, n))
+	if (!link_send_frame(l, FRAME_BYE, p, n))
 		return;
 	l->state = LINK_CLOSING;
 	arm_timer(l, cl->set.close_timeout_us ? cl->set.close_timeout_us : 1);
@@ -328,7 +374,7 @@ static bool link_established(struct link *l, const struct hello *h)
 	connectors_peer_up(cl, l->peer.name);
 	/* first ping at once: the RTT is known within a round trip */
 	arm_timer(l, 1);
-	return true;
+	return fwd_link_up(cl, l);
 }
 
 /* ---------------------------------------------------------------- input */
@@ -405,6 +451,19 @@ static bool handle_frame(struct link *l, const struct frame *f)
 		}
 		return true;
 	}
+	case FRAME_ROUTE:
+		if (!fwd_route_from_link(l->cloud, l, f->payload, f->len)) {
+			protocol_error(l, "malformed route frame");
+			return false;
+		}
+		return true;
+	case FRAME_DATA:
+		l->rx_packets++;
+		if (!fwd_from_link(l->cloud, l, f->payload, f->len)) {
+			protocol_error(l, "malformed data frame");
+			return false;
+		}
+		return true;
 	case FRAME_BYE:
 bye:
 		if (!bye_decode(f->payload, f->len, &b)) {
@@ -560,7 +619,7 @@ static void do_handshake(struct link *l)
 	uint8_t p[16 + NODE_NAME_MAX];
 	snprintf(h.name, sizeof(h.name), "%s", cl->name);
 	size_t n = hello_encode(p, sizeof(p), &h);
-	if (!send_frame(l, FRAME_HELLO, p, n))
+	if (!link_send_frame(l, FRAME_HELLO, p, n))
 		return;
 	/* the peer's hello may already be buffered inside TLS */
 	do_read(l);
@@ -729,6 +788,8 @@ static void link_free(struct link *l)
 		cl->cnt.links_closed++;
 	snprintf(name, sizeof(name), "%s", l->peer.name);
 
+	if (was_up)
+		fwd_link_down(cl, l);
 	if (l->tls)
 		gnutls_deinit(l->tls);
 	close(l->fd);

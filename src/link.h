@@ -15,6 +15,7 @@
 #include <gnutls/gnutls.h>
 
 #include "cloud.h"
+#include "fwd.h"
 #include "tls.h"
 
 enum link_state {
@@ -59,6 +60,8 @@ struct link {
 	uint64_t ping_seq;
 	uint64_t srtt_us;		/* 0 until the first pong */
 	uint64_t tx_bytes, rx_bytes;
+	uint64_t tx_packets, rx_packets, tx_dropped;
+	struct fwd_link fwd;		/* owned by fwd.c */
 };
 
 /* Start a link on a connected or connecting socket (consumes fd). */
@@ -69,6 +72,14 @@ struct link *link_new(struct cloud *cl, int fd, const struct sockaddr *sa,
  * comm_close_timeout); otherwise drop now.  The link is freed either way,
  * maybe later; the caller must not use it after this. */
 void link_close(struct link *l, uint8_t code, const char *reason, bool graceful);
+/* Queue a control frame (ROUTE...) on an up link; false if the link was
+ * closed because it could not be queued. */
+bool link_send_frame(struct link *l, uint8_t type, const uint8_t *payload, size_t len);
+/* Queue a DATA frame made of hdr and payload.  Dropped (false, counted)
+ * when the link's data queue is over max_waiting_data_size; never closes
+ * the link. */
+bool link_send_data(struct link *l, const uint8_t *hdr, size_t hdrlen,
+		    const uint8_t *payload, size_t len);
 /* Links to `name' that are up. */
 struct link *link_find_up(struct cloud *cl, const char *name);
 const char *link_state_name(enum link_state s);

@@ -24,6 +24,7 @@
 #include "caps.h"
 #include "cloud.h"
 #include "ctl.h"
+#include "gate_srv.h"
 #include "link.h"
 #include "log.h"
 #include "options.h"
@@ -146,6 +147,8 @@ static bool conf_check(const struct conf *c, bool at_start, char *err, size_t er
 			 v->file, v->line);
 		return false;
 	}
+	if (!gates_conf_check(c, err, errlen))
+		return false;
 	if (conf_u64(c, OPT_CONN_RETRY_MAX) < conf_u64(c, OPT_CONN_RETRY)) {
 		v = conf_last(c, OPT_CONN_RETRY_MAX);
 		snprintf(err, errlen, "%s:%d: option 'conn_retry_max' is shorter than 'conn_retry'",
@@ -208,6 +211,10 @@ static void settings_load(struct settings *s, const struct conf *c)
 	s->close_timeout_us = conf_u64(c, OPT_CLOSE_TIMEOUT);
 	s->max_conns = (int)conf_int(c, OPT_MAX_CONNECTIONS);
 	s->max_handshakes = (int)conf_int(c, OPT_MAX_HANDSHAKES);
+	s->max_gates = (int)conf_int(c, OPT_MAX_GATES);
+	s->gate_keepalive_us = conf_u64(c, OPT_GATE_KEEPALIVE);
+	s->gate_timeout_us = conf_u64(c, OPT_GATE_TIMEOUT);
+	s->max_waiting_data = conf_u64(c, OPT_MAX_WAITING_DATA);
 
 	/* each link is one fd: stay clear of the fd limit, or accept() and
 	 * outgoing connects start failing for everyone */
@@ -285,6 +292,7 @@ int cloud_reload(struct cloud *cl, char *err, size_t errlen)
 	logging_load(c);
 	tls_creds_put(cl->creds);
 	cl->creds = cr;
+	gates_reload(cl);
 	recheck_links(cl, cr);
 	if (cl->set.keepalive_us != keepalive)
 		TAILQ_FOREACH(l, &cl->links, entry)
@@ -318,8 +326,9 @@ void cloud_stop(struct cloud *cl)
 	if (cl->stopping)
 		return;
 	cl->stopping = true;
-	log_info(LOGS_CORE, "shutting down: closing %u links", cl->nlinks);
+	log_info(LOGS_CORE, "shutting down: closing %u links and %u gates", cl->nlinks, cl->ngates);
 	listeners_close(cl);
+	gates_close(cl);
 	TAILQ_FOREACH_SAFE(l, &cl->links, entry, tmp)
 		link_close(l, BYE_SHUTDOWN, "shutdown", true);
 	connectors_free(cl);	/* after the links, so that they say "shutdown" */
@@ -365,6 +374,7 @@ static void cloud_free(struct cloud *cl)
 	ctl_close(cl);
 	listeners_close(cl);
 	cl->stopping = true;	/* no reconnects while tearing down */
+	gates_close(cl);
 	connectors_free(cl);
 	TAILQ_FOREACH_SAFE(l, &cl->links, entry, tmp)
 		link_close(l, 0, "exiting", false);
@@ -447,6 +457,8 @@ int main(int argc, char **argv)
 	TAILQ_INIT(&cl->links);
 	TAILQ_INIT(&cl->listeners);
 	TAILQ_INIT(&cl->connectors);
+	TAILQ_INIT(&cl->gates);
+	TAILQ_INIT(&cl->gate_listeners);
 	cl->loop = ev_default_loop(EVFLAG_AUTO);
 	if (!cl->loop) {
 		log_err(LOGS_CORE, "cannot initialise libev");
@@ -457,6 +469,8 @@ int main(int argc, char **argv)
 	resolve_init(cl->loop);
 
 	r = listeners_open(cl, err, sizeof(err));
+	if (r == 0)
+		r = gates_open(cl, err, sizeof(err));
 	if (r == 0 && conf_str(cl->conf, OPT_CTL))
 		r = ctl_open(cl, conf_str(cl->conf, OPT_CTL), err, sizeof(err));
 	if (r == 0)

@@ -37,6 +37,8 @@ static void usage(FILE *out)
 	      "commands:\n"
 	      "  status                          node, links and peers\n"
 	      "  links                           one line per link\n"
+	      "  gates                           attached gates, their prefixes, counters\n"
+	      "  routes                          prefixes owned here and by neighbours\n"
 	      "  reload                          re-read the configuration\n"
 	      "  log-level LEVEL [DEBUG-SUBSYS]  set the log level and debug "
 	      "subsystems\n\n"

@@ -1,0 +1,94 @@
+/*
+ * ipv.h - what ip-gate knows about IP packets: parsing IPv4/IPv6 headers
+ * into mesh addresses, building the ICMP errors a router answers with
+ * (destination unreachable, fragmentation needed / packet too big), the
+ * Internet checksum, and the "ADDR/BITS" text of interface addresses.
+ *
+ * Everything here is pure: no I/O, no globals, no logging.  Buffers are
+ * borrowed, never kept.
+ */
+#ifndef CLOUDVPN_IPV_H
+#define CLOUDVPN_IPV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+#define IPV4_HDR_MIN 20
+#define IPV6_HDR_LEN 40
+#define ICMP_HDR_LEN 8
+#define IPV4_MTU_MIN 576
+#define IPV6_MTU_MIN 1280	/* also the cap of an ICMPv6 error packet */
+#define IPV_ICMP_MAX IPV6_MTU_MIN	/* no error we build is longer */
+
+struct ipv_pkt {
+	uint8_t version;	/* 4 or 6 */
+	uint8_t proto;		/* v4 protocol, v6 next header */
+	bool df;		/* v4: don't fragment set (always true for v6) */
+	bool later_frag;	/* v4: fragment offset != 0 */
+	size_t hdr_len;		/* v4 20..60, v6 40 */
+	size_t len;		/* total length the header claims */
+	struct addr dst, src;	/* inst = INST(AP_IPV4 or AP_IPV6, net) */
+};
+
+/*
+ * A whole packet: version 4 with IHL >= 5 and IHL*4 <= total length <=
+ * len, or version 6 with 40 + payload length <= len.  Bytes past the
+ * claimed length (padding) are not part of the packet: use p->len.
+ */
+bool ipv_parse(const uint8_t *buf, size_t len, uint16_t net, struct ipv_pkt *p);
+/*
+ * The start of a packet (what UNREACHABLE quotes): the same checks, but
+ * only the header itself must be in buf; p->len may exceed len.
+ */
+bool ipv_parse_head(const uint8_t *buf, size_t len, uint16_t net, struct ipv_pkt *p);
+
+/* IPv4 224/4 and 255.255.255.255, IPv6 ff00::/8. */
+bool ipv_addr_multicast(const struct addr *a);
+/*
+ * May a router answer this packet with an ICMP error (RFC 1812 4.3.2.7,
+ * RFC 4443 2.4 e)?  Not for multicast or broadcast destinations, an
+ * unspecified or multicast source, a later fragment, or an ICMP error
+ * (buf holds at least the header; the ICMP type is read if present).
+ */
+bool ipv_error_allowed(const struct ipv_pkt *p, const uint8_t *buf, size_t len);
+
+enum ipv_error_kind {
+	IPV_UNREACH_HOST,	/* v4 type 3 code 1, v6 type 1 code 3 */
+	IPV_TOO_BIG,		/* v4 type 3 code 4 with MTU, v6 type 2 with MTU */
+};
+
+/*
+ * Build a whole IP packet that carries an ICMP (v4) or ICMPv6 (v6) error
+ * about `orig' (len bytes, at least its header), from `from' (an address
+ * of the same family) to orig's source, with correct checksums.  It
+ * quotes orig's header and 8 bytes (v4) or as much of orig as keeps the
+ * error within 1280 bytes (v6), never more than orig has or claims.
+ * mtu is reported for IPV_TOO_BIG.  Returns the bytes written, or 0 when
+ * orig does not parse, the families differ or cap is too small.
+ */
+size_t ipv_icmp_error(uint8_t *out, size_t cap, enum ipv_error_kind kind,
+		      uint32_t mtu, const struct addr *from,
+		      const uint8_t *orig, size_t len);
+
+/* Internet checksum (RFC 1071) of buf, continuing from a partial sum
+ * (0 to start): the value to store, already complemented. */
+uint16_t ipv_csum(const void *buf, size_t len, uint32_t sum);
+/* The partial sum of an IPv6 pseudo-header (RFC 8200 8.1). */
+uint32_t ipv6_pseudo_sum(const uint8_t src[16], const uint8_t dst[16],
+			 uint32_t len, uint8_t next);
+
+/*
+ * "10.99.0.1/24", "fd99::1/64", "192.168.50.0/24" or an address without
+ * /BITS (a host: /32, /128) into an address (inst for net) and a prefix
+ * length.  Host bits may be set; ipv_prefix_of masks them off.
+ */
+bool ipv_parse_cidr(const char *s, uint16_t net, struct addr *a, uint16_t *bits);
+/* The prefix of bits length that contains a. */
+void ipv_prefix_of(struct prefix *p, const struct addr *a, uint16_t bits);
+/* Does x cover all of y (same instance and length, x no longer than y)? */
+bool ipv_prefix_contains(const struct prefix *x, const struct prefix *y);
+
+#endif

@@ -1,0 +1,572 @@
+/*
+ * check_ipv.c - unit tests for gates/ipv.c: IPv4/IPv6 headers parse when
+ * well formed and are refused when truncated at any offset or malformed in
+ * any field; ICMP errors carry the right type, code, addresses and quote,
+ * and checksums that an independent one's-complement sum accepts; the
+ * rules on when not to send an error; "ADDR/BITS" parsing.
+ */
+#include "config.h"
+#include "ipv.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const uint8_t v4_a[4] = { 10, 99, 0, 1 }, v4_b[4] = { 10, 99, 0, 7 };
+static uint8_t v6_a[16], v6_b[16];
+
+static void setup(void)
+{
+	inet_pton(AF_INET6, "fd99::1", v6_a);
+	inet_pton(AF_INET6, "fd99::7", v6_b);
+}
+
+/* An IPv4 packet of `total' bytes with an IHL of ihl words. */
+static void make_v4(uint8_t *b, size_t total, unsigned ihl, uint8_t proto,
+		    uint16_t frag)
+{
+	memset(b, 0, total);
+	b[0] = (uint8_t)(0x40 | ihl);
+	b[2] = (uint8_t)(total >> 8);
+	b[3] = (uint8_t)total;
+	b[6] = (uint8_t)(frag >> 8);
+	b[7] = (uint8_t)frag;
+	b[8] = 64;
+	b[9] = proto;
+	memcpy(b + 12, v4_a, 4);
+	memcpy(b + 16, v4_b, 4);
+	for (size_t i = ihl * 4; i < total; i++)
+		b[i] = (uint8_t)(i * 7 + 1);
+	if (proto == 1 && total > ihl * 4)
+		b[ihl * 4] = 8;		/* echo request */
+}
+
+static void make_v6(uint8_t *b, size_t plen, uint8_t next)
+{
+	memset(b, 0, 40);
+	b[0] = 0x60;
+	b[4] = (uint8_t)(plen >> 8);
+	b[5] = (uint8_t)plen;
+	b[6] = next;
+	b[7] = 64;
+	memcpy(b + 8, v6_a, 16);
+	memcpy(b + 24, v6_b, 16);
+	for (size_t i = 40; i < 40 + plen; i++)
+		b[i] = (uint8_t)(i * 13 + 5);
+	if (next == 58 && plen)
+		b[40] = 128;		/* echo request */
+}
+
+/* Written apart from ipv_csum: sum of 16-bit words, folded; a buffer with
+ * a correct checksum in it sums to 0xffff. */
+static unsigned ref_sum(const uint8_t *b, size_t len, unsigned long start)
+{
+	unsigned long s = start;
+
+	for (size_t i = 0; i < len; i++)
+		s += (i % 2) ? b[i] : (unsigned long)b[i] << 8;
+	while (s > 0xffff)
+		s = (s >> 16) + (s & 0xffff);
+	return (unsigned)s;
+}
+
+static unsigned long ref_pseudo6(const uint8_t *ip6, size_t plen)
+{
+	uint8_t ph[40] = { 0 };
+
+	memcpy(ph, ip6 + 8, 32);
+	ph[34] = (uint8_t)(plen >> 8);
+	ph[35] = (uint8_t)plen;
+	ph[39] = 58;
+	return ref_sum(ph, 40, 0);
+}
+
+/* ---------------------------------------------------------------- parsing */
+
+START_TEST(v4_good)
+{
+	uint8_t b[100];
+	struct ipv_pkt p;
+
+	make_v4(b, 84, 5, 1, 0x4000);
+	ck_assert(ipv_parse(b, 84, 3, &p));
+	ck_assert_uint_eq(p.version, 4);
+	ck_assert_uint_eq(p.proto, 1);
+	ck_assert(p.df);
+	ck_assert(!p.later_frag);
+	ck_assert_uint_eq(p.hdr_len, 20);
+	ck_assert_uint_eq(p.len, 84);
+	ck_assert_uint_eq(p.src.inst, INST(AP_IPV4, 3));
+	ck_assert_uint_eq(p.dst.inst, INST(AP_IPV4, 3));
+	ck_assert_uint_eq(p.src.len, 4);
+	ck_assert_mem_eq(p.src.b, v4_a, 4);
+	ck_assert_mem_eq(p.dst.b, v4_b, 4);
+	/* trailing padding is not part of the packet */
+	ck_assert(ipv_parse(b, 100, 0, &p));
+	ck_assert_uint_eq(p.len, 84);
+	/* options: IHL 6; a bare header; a later fragment */
+	make_v4(b, 24, 6, 17, 0);
+	ck_assert(ipv_parse(b, 24, 0, &p));
+	ck_assert_uint_eq(p.hdr_len, 24);
+	ck_assert(!p.df);
+	make_v4(b, 20, 5, 6, 0);
+	ck_assert(ipv_parse(b, 20, 0, &p));
+	make_v4(b, 60, 5, 17, 0x2000 | 185);
+	ck_assert(ipv_parse(b, 60, 0, &p));
+	ck_assert(p.later_frag);
+}
+END_TEST
+
+START_TEST(v4_truncated)
+{
+	uint8_t b[84];
+	struct ipv_pkt p;
+
+	make_v4(b, 84, 5, 1, 0);
+	for (size_t k = 0; k < 84; k++) {
+		uint8_t *cut = malloc(k ? k : 1);
+
+		memcpy(cut, b, k);	/* so that ASan sees any overread */
+		ck_assert_msg(!ipv_parse(cut, k, 0, &p), "cut at %zu", k);
+		ck_assert(ipv_parse_head(cut, k, 0, &p) == (k >= 20));
+		free(cut);
+	}
+	make_v4(b, 84, 15, 1, 0);	/* 60-byte header */
+	for (size_t k = 0; k < 60; k++)
+		ck_assert(!ipv_parse_head(b, k, 0, &p));
+	ck_assert(ipv_parse_head(b, 60, 0, &p));
+}
+END_TEST
+
+START_TEST(v4_malformed)
+{
+	uint8_t b[84];
+	struct ipv_pkt p;
+
+	for (unsigned ver = 0; ver < 16; ver++) {
+		make_v4(b, 84, 5, 1, 0);
+		b[0] = (uint8_t)(ver << 4 | 5);
+		if (ver != 4 && ver != 6)
+			ck_assert(!ipv_parse(b, 84, 0, &p));
+	}
+	for (unsigned ihl = 0; ihl < 5; ihl++) {
+		make_v4(b, 84, ihl, 1, 0);
+		ck_assert(!ipv_parse(b, 84, 0, &p));
+		ck_assert(!ipv_parse_head(b, 84, 0, &p));
+	}
+	make_v4(b, 84, 5, 1, 0);
+	b[2] = 0;
+	b[3] = 19;			/* total shorter than the header */
+	ck_assert(!ipv_parse(b, 84, 0, &p));
+	ck_assert(!ipv_parse_head(b, 84, 0, &p));
+	make_v4(b, 84, 6, 1, 0);
+	b[3] = 23;			/* shorter than a 24-byte header */
+	ck_assert(!ipv_parse(b, 84, 0, &p));
+	make_v4(b, 84, 5, 1, 0);
+	b[3] = 85;			/* claims more than was read */
+	ck_assert(!ipv_parse(b, 84, 0, &p));
+	ck_assert(ipv_parse_head(b, 84, 0, &p));
+	make_v4(b, 40, 15, 1, 0);	/* header longer than the packet */
+	ck_assert(!ipv_parse(b, 40, 0, &p));
+	ck_assert(!ipv_parse(b, 0, 0, &p));
+}
+END_TEST
+
+START_TEST(v6_good)
+{
+	uint8_t b[140];
+	struct ipv_pkt p;
+
+	make_v6(b, 64, 58);
+	ck_assert(ipv_parse(b, 104, 9, &p));
+	ck_assert_uint_eq(p.version, 6);
+	ck_assert_uint_eq(p.proto, 58);
+	ck_assert_uint_eq(p.hdr_len, 40);
+	ck_assert_uint_eq(p.len, 104);
+	ck_assert_uint_eq(p.src.inst, INST(AP_IPV6, 9));
+	ck_assert_uint_eq(p.src.len, 16);
+	ck_assert_mem_eq(p.src.b, v6_a, 16);
+	ck_assert_mem_eq(p.dst.b, v6_b, 16);
+	ck_assert(ipv_parse(b, 140, 9, &p));
+	ck_assert_uint_eq(p.len, 104);
+	make_v6(b, 0, 59);		/* no next header, empty payload */
+	ck_assert(ipv_parse(b, 40, 0, &p));
+	ck_assert_uint_eq(p.len, 40);
+	/* fragment header, offset 8 */
+	make_v6(b, 16, 44);
+	b[42] = 0;
+	b[43] = 8;
+	ck_assert(ipv_parse(b, 56, 0, &p));
+	ck_assert(p.later_frag);
+	b[43] = 1;			/* offset 0, more fragments */
+	ck_assert(ipv_parse(b, 56, 0, &p));
+	ck_assert(!p.later_frag);
+}
+END_TEST
+
+START_TEST(v6_truncated)
+{
+	uint8_t b[104];
+	struct ipv_pkt p;
+
+	make_v6(b, 64, 58);
+	for (size_t k = 0; k < 104; k++) {
+		uint8_t *cut = malloc(k ? k : 1);
+
+		memcpy(cut, b, k);
+		ck_assert_msg(!ipv_parse(cut, k, 0, &p), "cut at %zu", k);
+		ck_assert(ipv_parse_head(cut, k, 0, &p) == (k >= 40));
+		free(cut);
+	}
+}
+END_TEST
+
+START_TEST(v6_malformed)
+{
+	uint8_t b[104];
+	struct ipv_pkt p;
+
+	make_v6(b, 64, 58);
+	b[0] = 0x50;
+	ck_assert(!ipv_parse(b, 104, 0, &p));
+	b[0] = 0x70;
+	ck_assert(!ipv_parse(b, 104, 0, &p));
+	make_v6(b, 64, 58);
+	b[5] = 65;			/* payload longer than what was read */
+	ck_assert(!ipv_parse(b, 104, 0, &p));
+	ck_assert(ipv_parse_head(b, 104, 0, &p));
+	b[4] = 0xff;
+	b[5] = 0xff;
+	ck_assert(!ipv_parse(b, 104, 0, &p));
+}
+END_TEST
+
+START_TEST(multicast_and_error_rules)
+{
+	uint8_t b[84], h[60];
+	struct ipv_pkt p;
+
+	make_v4(b, 84, 5, 1, 0);
+	ck_assert(ipv_parse(b, 84, 0, &p));
+	ck_assert(ipv_error_allowed(&p, b, 84));
+	b[16] = 224;			/* multicast destination */
+	ck_assert(ipv_parse(b, 84, 0, &p));
+	ck_assert(ipv_addr_multicast(&p.dst));
+	ck_assert(!ipv_error_allowed(&p, b, 84));
+	make_v4(b, 84, 5, 1, 0);
+	memset(b + 16, 255, 4);		/* limited broadcast */
+	ck_assert(ipv_parse(b, 84, 0, &p));
+	ck_assert(!ipv_error_allowed(&p, b, 84));
+	make_v4(b, 84, 5, 1, 0);
+	memset(b + 12, 0, 4);		/* unspecified source */
+	ck_assert(ipv_parse(b, 84, 0, &p));
+	ck_assert(!ipv_error_allowed(&p, b, 84));
+	make_v4(b, 84, 5, 1, 0);
+	b[20] = 3;			/* an ICMP error itself */
+	ck_assert(ipv_parse(b, 84, 0, &p));
+	ck_assert(!ipv_error_allowed(&p, b, 84));
+	b[20] = 0;			/* echo reply: fine */
+	ck_assert(ipv_error_allowed(&p, b, 84));
+	ck_assert(!ipv_error_allowed(&p, b, 20));	/* type unknown */
+	make_v4(b, 84, 5, 17, 100);	/* later fragment */
+	ck_assert(ipv_parse(b, 84, 0, &p));
+	ck_assert(!ipv_error_allowed(&p, b, 84));
+
+	make_v6(h, 20, 58);
+	ck_assert(ipv_parse(h, 60, 0, &p));
+	ck_assert(ipv_error_allowed(&p, h, 60));
+	h[40] = 1;			/* ICMPv6 error */
+	ck_assert(!ipv_error_allowed(&p, h, 60));
+	make_v6(h, 20, 17);
+	h[24] = 0xff;			/* ff02::... */
+	h[25] = 0x02;
+	ck_assert(ipv_parse(h, 60, 0, &p));
+	ck_assert(ipv_addr_multicast(&p.dst));
+	ck_assert(!ipv_error_allowed(&p, h, 60));
+	make_v6(h, 20, 17);
+	memset(h + 8, 0, 16);		/* :: source */
+	ck_assert(ipv_parse(h, 60, 0, &p));
+	ck_assert(!ipv_error_allowed(&p, h, 60));
+}
+END_TEST
+
+/* ---------------------------------------------------------------- ICMP */
+
+static const struct addr gw4 = { INST(AP_IPV4, 0), 4, { 10, 99, 0, 254 } };
+
+static void check_v4_error(const uint8_t *e, size_t n, const uint8_t *orig,
+			   size_t quote, uint8_t code)
+{
+	ck_assert_uint_eq(n, 28 + quote);
+	ck_assert_uint_eq(e[0], 0x45);
+	ck_assert_uint_eq((unsigned)e[2] << 8 | e[3], n);
+	ck_assert_uint_eq(e[9], 1);
+	ck_assert_uint_gt(e[8], 0);
+	ck_assert_uint_eq(ref_sum(e, 20, 0), 0xffff);
+	ck_assert_mem_eq(e + 12, gw4.b, 4);
+	ck_assert_mem_eq(e + 16, orig + 12, 4);	/* to the sender */
+	ck_assert_uint_eq(e[20], 3);
+	ck_assert_uint_eq(e[21], code);
+	ck_assert_uint_eq(ref_sum(e + 20, n - 20, 0), 0xffff);
+	ck_assert_mem_eq(e + 28, orig, quote);
+}
+
+START_TEST(icmp_v4_unreach)
+{
+	uint8_t b[1500], e[IPV_ICMP_MAX];
+	size_t n;
+
+	make_v4(b, 1400, 5, 1, 0x4000);
+	n = ipv_icmp_error(e, sizeof(e), IPV_UNREACH_HOST, 0, &gw4, b, 1400);
+	check_v4_error(e, n, b, 28, 1);
+	ck_assert_uint_eq(e[24] | e[25] | e[26] | e[27], 0);
+	/* from the 128-byte head that UNREACHABLE carries: same answer */
+	n = ipv_icmp_error(e, sizeof(e), IPV_UNREACH_HOST, 0, &gw4, b, 128);
+	check_v4_error(e, n, b, 28, 1);
+	/* options are quoted too: header (24) + 8 */
+	make_v4(b, 200, 6, 17, 0);
+	n = ipv_icmp_error(e, sizeof(e), IPV_UNREACH_HOST, 0, &gw4, b, 200);
+	check_v4_error(e, n, b, 32, 1);
+	/* a packet shorter than header + 8: all of it, not what follows */
+	make_v4(b, 24, 5, 17, 0);
+	n = ipv_icmp_error(e, sizeof(e), IPV_UNREACH_HOST, 0, &gw4, b, 100);
+	check_v4_error(e, n, b, 24, 1);
+	/* a head shorter than the packet claims: only what we have */
+	make_v4(b, 600, 5, 17, 0);
+	n = ipv_icmp_error(e, sizeof(e), IPV_UNREACH_HOST, 0, &gw4, b, 22);
+	check_v4_error(e, n, b, 22, 1);
+}
+END_TEST
+
+START_TEST(icmp_v4_too_big)
+{
+	uint8_t b[1500], e[IPV_ICMP_MAX];
+	size_t n;
+
+	make_v4(b, 1500, 5, 6, 0x4000);
+	n = ipv_icmp_error(e, sizeof(e), IPV_TOO_BIG, 1420, &gw4, b, 1500);
+	check_v4_error(e, n, b, 28, 4);
+	ck_assert_uint_eq((unsigned)e[26] << 8 | e[27], 1420);
+	ck_assert_uint_eq(e[24] | e[25], 0);
+}
+END_TEST
+
+static void check_v6_error(const uint8_t *e, size_t n, const uint8_t *orig,
+			   const struct addr *from, size_t quote, uint8_t type,
+			   uint8_t code)
+{
+	size_t plen = n - 40;
+
+	ck_assert_uint_eq(n, 48 + quote);
+	ck_assert_uint_le(n, 1280);
+	ck_assert_uint_eq(e[0] >> 4, 6);
+	ck_assert_uint_eq((unsigned)e[4] << 8 | e[5], plen);
+	ck_assert_uint_eq(e[6], 58);
+	ck_assert_uint_gt(e[7], 0);
+	ck_assert_mem_eq(e + 8, from->b, 16);
+	ck_assert_mem_eq(e + 24, orig + 8, 16);	/* to the sender */
+	ck_assert_uint_eq(e[40], type);
+	ck_assert_uint_eq(e[41], code);
+	ck_assert_uint_eq(ref_sum(e + 40, plen, ref_pseudo6(e, plen)), 0xffff);
+	ck_assert_mem_eq(e + 48, orig, quote);
+}
+
+START_TEST(icmp_v6_unreach)
+{
+	uint8_t b[1500], e[IPV_ICMP_MAX];
+	struct addr gw6 = { INST(AP_IPV6, 0), 16 };
+	size_t n;
+
+	inet_pton(AF_INET6, "fd99::fe", gw6.b);
+	make_v6(b, 1400, 58);
+	/* the 128-byte head from UNREACHABLE: all of it is quoted */
+	n = ipv_icmp_error(e, sizeof(e), IPV_UNREACH_HOST, 0, &gw6, b, 128);
+	check_v6_error(e, n, b, &gw6, 128, 1, 3);
+	ck_assert_uint_eq(e[44] | e[45] | e[46] | e[47], 0);
+	/* a whole big packet: as much as fits in 1280 */
+	n = ipv_icmp_error(e, sizeof(e), IPV_UNREACH_HOST, 0, &gw6, b, 1440);
+	check_v6_error(e, n, b, &gw6, 1232, 1, 3);
+	ck_assert_uint_eq(n, 1280);
+	/* a small packet: all of it, not the padding after it */
+	make_v6(b, 10, 17);
+	n = ipv_icmp_error(e, sizeof(e), IPV_UNREACH_HOST, 0, &gw6, b, 300);
+	check_v6_error(e, n, b, &gw6, 50, 1, 3);
+	/* odd length: the checksum pads with a zero byte */
+	make_v6(b, 11, 17);
+	n = ipv_icmp_error(e, sizeof(e), IPV_UNREACH_HOST, 0, &gw6, b, 51);
+	check_v6_error(e, n, b, &gw6, 51, 1, 3);
+}
+END_TEST
+
+START_TEST(icmp_v6_too_big)
+{
+	uint8_t b[1500], e[IPV_ICMP_MAX];
+	struct addr gw6 = { INST(AP_IPV6, 0), 16 };
+	size_t n;
+
+	inet_pton(AF_INET6, "fd99::fe", gw6.b);
+	make_v6(b, 1460, 6);
+	n = ipv_icmp_error(e, sizeof(e), IPV_TOO_BIG, 1420, &gw6, b, 1500);
+	check_v6_error(e, n, b, &gw6, 1232, 2, 0);
+	ck_assert_uint_eq((unsigned)e[44] << 24 | (unsigned)e[45] << 16 |
+			  (unsigned)e[46] << 8 | e[47], 1420);
+}
+END_TEST
+
+START_TEST(icmp_refusals)
+{
+	uint8_t b[200], e[IPV_ICMP_MAX];
+	struct addr gw6 = { INST(AP_IPV6, 0), 16 };
+	size_t n;
+
+	make_v4(b, 200, 5, 17, 0);
+	/* wrong family of source address */
+	ck_assert_uint_eq(ipv_icmp_error(e, sizeof(e), IPV_UNREACH_HOST, 0, &gw6, b, 200), 0);
+	/* not even a header */
+	ck_assert_uint_eq(ipv_icmp_error(e, sizeof(e), IPV_UNREACH_HOST, 0, &gw4, b, 19), 0);
+	b[0] = 0x35;
+	ck_assert_uint_eq(ipv_icmp_error(e, sizeof(e), IPV_UNREACH_HOST, 0, &gw4, b, 200), 0);
+	/* every capacity short of the whole answer */
+	make_v4(b, 200, 5, 17, 0);
+	n = ipv_icmp_error(e, sizeof(e), IPV_UNREACH_HOST, 0, &gw4, b, 200);
+	ck_assert_uint_eq(n, 56);
+	for (size_t cap = 0; cap < n; cap++)
+		ck_assert_uint_eq(ipv_icmp_error(e, cap, IPV_UNREACH_HOST, 0, &gw4, b, 200), 0);
+	make_v6(b, 100, 17);
+	ck_assert_uint_eq(ipv_icmp_error(e, sizeof(e), IPV_UNREACH_HOST, 0, &gw4, b, 140), 0);
+	for (size_t cap = 0; cap < 188; cap++)
+		ck_assert_uint_eq(ipv_icmp_error(e, cap, IPV_UNREACH_HOST, 0, &gw6, b, 140), 0);
+	ck_assert_uint_eq(ipv_icmp_error(e, 188, IPV_UNREACH_HOST, 0, &gw6, b, 140), 188);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- checksum */
+
+START_TEST(csum_vectors)
+{
+	/* RFC 1071 section 3 */
+	static const uint8_t rfc[] = { 0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7 };
+	/* a real IPv4 header; its checksum field (b861) zeroed */
+	uint8_t hdr[] = { 0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11,
+			  0x00, 0x00, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7 };
+	static const uint8_t odd[] = { 0x01, 0x02, 0x03 };
+
+	ck_assert_uint_eq(ipv_csum(rfc, sizeof(rfc), 0), (uint16_t)~0xddf2);
+	ck_assert_uint_eq(ipv_csum(hdr, sizeof(hdr), 0), 0xb861);
+	hdr[10] = 0xb8;
+	hdr[11] = 0x61;
+	ck_assert_uint_eq(ipv_csum(hdr, sizeof(hdr), 0), 0);
+	ck_assert_uint_eq(ipv_csum(odd, 3, 0), (uint16_t)~(0x0102 + 0x0300));
+	ck_assert_uint_eq(ipv_csum(NULL, 0, 0), 0xffff);
+	/* a partial sum continues: csum(a) over two pieces */
+	ck_assert_uint_eq(ipv_csum(rfc + 4, 4, 0x0001 + 0xf203), ipv_csum(rfc, 8, 0));
+}
+END_TEST
+
+/* ---------------------------------------------------------------- CIDR */
+
+START_TEST(cidr)
+{
+	static const char *const bad[] = {
+		"", "/24", "10.0.0.1/", "10.0.0.1/33", "10.0.0.1/2x", "10.0.0.1/-1",
+		"10.0.0.1/0024", "10.0.0/24", "hello", "fd99::1/129", "fd99::1/",
+		"10.0.0.1 /24", "fd99::1/64/1", "10.0.0.256",
+		"0000:0000:0000:0000:0000:0000:0000:0000:0",
+	};
+	struct addr a;
+	struct prefix p;
+	uint16_t bits;
+
+	ck_assert(ipv_parse_cidr("10.99.0.1/24", 5, &a, &bits));
+	ck_assert_uint_eq(a.inst, INST(AP_IPV4, 5));
+	ck_assert_uint_eq(a.len, 4);
+	ck_assert_mem_eq(a.b, v4_a, 4);
+	ck_assert_uint_eq(bits, 24);
+	ipv_prefix_of(&p, &a, bits);
+	ck_assert(prefix_valid(&p));
+	ck_assert_uint_eq(p.a.b[3], 0);
+	ck_assert(ipv_parse_cidr("10.99.0.1", 0, &a, &bits));
+	ck_assert_uint_eq(bits, 32);
+	ck_assert(ipv_parse_cidr("192.168.50.0/0", 0, &a, &bits));
+	ck_assert_uint_eq(bits, 0);
+	ck_assert(ipv_parse_cidr("fd99::1/64", 2, &a, &bits));
+	ck_assert_uint_eq(a.inst, INST(AP_IPV6, 2));
+	ck_assert_uint_eq(a.len, 16);
+	ck_assert_mem_eq(a.b, v6_a, 16);
+	ck_assert_uint_eq(bits, 64);
+	ck_assert(ipv_parse_cidr("fd99::1", 2, &a, &bits));
+	ck_assert_uint_eq(bits, 128);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(!ipv_parse_cidr(bad[i], 0, &a, &bits), "%s", bad[i]);
+	/* odd prefix lengths mask inside a byte */
+	ck_assert(ipv_parse_cidr("10.99.255.255/19", 0, &a, &bits));
+	ipv_prefix_of(&p, &a, bits);
+	ck_assert_uint_eq(p.a.b[2], 0xe0);
+	ck_assert_uint_eq(p.a.b[3], 0);
+	ck_assert(prefix_valid(&p));
+}
+END_TEST
+
+START_TEST(contains)
+{
+	struct addr a;
+	struct prefix net24, host, net16, other, v6;
+	uint16_t bits;
+
+	ipv_parse_cidr("10.99.0.1/24", 0, &a, &bits);
+	ipv_prefix_of(&net24, &a, bits);
+	ipv_parse_cidr("10.99.0.2", 0, &a, &bits);
+	ipv_prefix_of(&host, &a, bits);
+	ipv_parse_cidr("10.99.0.0/16", 0, &a, &bits);
+	ipv_prefix_of(&net16, &a, bits);
+	ipv_parse_cidr("192.168.50.0/24", 0, &a, &bits);
+	ipv_prefix_of(&other, &a, bits);
+	ipv_parse_cidr("::/0", 0, &a, &bits);
+	ipv_prefix_of(&v6, &a, bits);
+	ck_assert(ipv_prefix_contains(&net24, &host));
+	ck_assert(ipv_prefix_contains(&net24, &net24));
+	ck_assert(!ipv_prefix_contains(&net24, &net16));
+	ck_assert(ipv_prefix_contains(&net16, &net24));
+	ck_assert(!ipv_prefix_contains(&net24, &other));
+	ck_assert(!ipv_prefix_contains(&v6, &host));	/* other family */
+	host.a.inst = INST(AP_IPV4, 1);			/* other network */
+	ck_assert(!ipv_prefix_contains(&net24, &host));
+}
+END_TEST
+
+static Suite *ipv_suite(void)
+{
+	Suite *s = suite_create("ipv");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, v4_good);
+	tcase_add_test(tc, v4_truncated);
+	tcase_add_test(tc, v4_malformed);
+	tcase_add_test(tc, v6_good);
+	tcase_add_test(tc, v6_truncated);
+	tcase_add_test(tc, v6_malformed);
+	tcase_add_test(tc, multicast_and_error_rules);
+	tcase_add_test(tc, icmp_v4_unreach);
+	tcase_add_test(tc, icmp_v4_too_big);
+	tcase_add_test(tc, icmp_v6_unreach);
+	tcase_add_test(tc, icmp_v6_too_big);
+	tcase_add_test(tc, icmp_refusals);
+	tcase_add_test(tc, csum_vectors);
+	tcase_add_test(tc, cidr);
+	tcase_add_test(tc, contains);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(ipv_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

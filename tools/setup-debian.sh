@@ -15,9 +15,12 @@ BUILD_DIR=${BUILD_DIR:-$repo/build}
 case $BUILD_DIR in /*) ;; *) BUILD_DIR=$repo/$BUILD_DIR ;; esac
 
 # build: compiler, autotools, libraries; run: certtool for keys, iproute2
-# for the demo and tests, jq to read cloudctl's JSON; clang for libFuzzer.
+# for the demo and tests, jq to read cloudctl's JSON; clang for libFuzzer;
+# traffic in the tests: ping, iperf3, dnsmasq (DHCP server), busybox
+# (udhcpc), python3 (a misbehaving gate).
 PACKAGES="build-essential autoconf automake pkg-config libgnutls28-dev libev-dev
-libcap-ng-dev check gnutls-bin iproute2 jq clang libclang-rt-14-dev"
+libcap-ng-dev check gnutls-bin iproute2 jq clang libclang-rt-14-dev
+iputils-ping iperf3 dnsmasq-base busybox python3"
 
 missing=()
 for p in $PACKAGES; do
@@ -50,4 +53,4 @@ if [ ! -f Makefile ] || [ "$repo/configure" -nt config.status ]; then
 fi
 echo "setup-debian: make"
 make -s -j"$(nproc)" >/dev/null
-echo "setup-debian: built $BUILD_DIR/src/cloud and $BUILD_DIR/tools/cloudctl"
+echo "setup-debian: built cloud, cloudctl, ether-gate, ip-gate, chat-gate in $BUILD_DIR"

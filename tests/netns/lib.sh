@@ -11,6 +11,8 @@
 #   node_conf b
 #   start_node a; start_node b
 #   check "a and b link up" wait_links a 1 5
+#   start_gate a ip ip-gate -iface_dev tun0 -address 10.99.0.1/24
+#   check "a's gate attaches" wait_gate a ip
 #   finish                        # "N passed, N failed", exit 0 or 1
 #
 # Topology: one "hub" namespace holds a Linux bridge; each node gets its own
@@ -19,15 +21,18 @@
 # per-run prefix ($PFX), so two tests may run at once.
 #
 # Files live in one temp dir $T: $T/ca*/ (CAs), $T/NAME/ (key.pem,
-# cert.pem, cloud.conf, ctl.sock) and $T/NAME.log (the node's stderr and
-# stdout).  A trap on EXIT (also reached on Ctrl-C) kills the processes this
-# run started (and only those), deletes the namespaces and /etc/netns/NS
-# directories it made and the temp dir (kept when KEEP=1), and on failure
-# prints the tail of every node's log.
+# cert.pem, cloud.conf, ctl.sock, gate.sock) and $T/NAME.log (the node's
+# stderr and stdout).  Gates and other processes started in a node's
+# namespace (start_gate, start_proc) log to $T/NODE-TAG.log; a chat-gate's
+# stdout goes to $T/NODE-TAG.out.  A trap on EXIT (also reached on Ctrl-C)
+# kills the processes this run started (and only those), deletes the
+# namespaces and /etc/netns/NS directories it made and the temp dir (kept
+# when KEEP=1), and on failure prints the tail of every log.
 #
 # Environment: top_srcdir, top_builddir (automake's harness sets them; they
-# default to the repository around this file); CLOUD, CLOUDCTL, CLOUD_CA
-# override the programs; KEEP=1 keeps $T; VERBOSE=1 traces the test.
+# default to the repository around this file); CLOUD, CLOUDCTL, CLOUD_CA,
+# ETHER_GATE, IP_GATE, CHAT_GATE override the programs; KEEP=1 keeps $T;
+# VERBOSE=1 traces the test.
 #
 # Exit codes: 0 pass, 1 fail, 77 skip.
 
@@ -38,6 +43,9 @@ export LC_ALL=C
 CLOUD=${CLOUD:-$top_builddir/src/cloud}
 CLOUDCTL=${CLOUDCTL:-$top_builddir/tools/cloudctl}
 CLOUD_CA=${CLOUD_CA:-$top_srcdir/tools/cloud-ca}
+ETHER_GATE=${ETHER_GATE:-$top_builddir/gates/ether-gate}
+IP_GATE=${IP_GATE:-$top_builddir/gates/ip-gate}
+CHAT_GATE=${CHAT_GATE:-$top_builddir/gates/chat-gate}
 
 PORT=7000			# every node listens on this TCP port
 PFX="cvt$$-"			# namespace prefix, unique per run
@@ -58,6 +66,9 @@ NODE_TIMERS=(
 declare -A NODE_IDX=()		# node name -> N (addresses 10.77.0.N, fd77::N)
 declare -A NODE_PID=()		# node name -> PID of its running cloud
 declare -A LOG_MARK=()		# node name -> log line count at log_mark
+declare -A PROC_PID=()		# "NODE-TAG" -> PID of a gate or process
+declare -A PID_STIME=()		# PID -> its start time (/proc/PID/stat field 22)
+declare -A CHAT_FD=()		# "NODE-TAG" -> fd writing to a chat-gate's stdin
 NAMESPACES=()			# created here, deleted on exit
 ETC_NETNS=()			# /etc/netns/NS dirs created here
 STARTED_PIDS=()			# every process started here
@@ -96,6 +107,9 @@ bail() { fail "$*"; finish; }
 finish() {
 	local name f
 	FINISHED=1
+	for name in "${!PROC_PID[@]}"; do
+		proc_alive "$name" && stop_proc "$name" TERM 3 >/dev/null
+	done
 	for name in "${!NODE_PID[@]}"; do
 		node_alive "$name" && stop_node "$name" TERM 3 >/dev/null
 	done
@@ -192,11 +206,21 @@ pid_alive() {
 	[ -n "$st" ] && [ "$st" != Z ]
 }
 
-# True when PID is one of ours: its command line mentions our temp dir (a
-# recycled PID would not).
+# True when PID is one of ours: its command line mentions our temp dir, or
+# it still has the start time recorded when we started it (a recycled PID
+# would have neither).
 pid_ours() {
-	[ -n "$T" ] && pid_alive "$1" &&
+	[ -n "$T" ] && pid_alive "$1" || return 1
+	if [ -n "${PID_STIME[$1]:-}" ]; then
+		[ "$(pid_stime "$1")" = "${PID_STIME[$1]}" ]
+	else
 		tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline" | grep -qF "$T/"
+	fi
+}
+
+# pid_stime PID : the process's start time (clock ticks since boot).
+pid_stime() {
+	sed -E 's/^[0-9]+ \(.*\) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20
 }
 
 # True while any process started by this run is alive.
@@ -248,10 +272,10 @@ e2e_cleanup() {
 	exit "$rc"
 }
 
-# Print the last lines of every node's log.
+# Print the last lines of every log (nodes, gates, chat output).
 dump_logs() {
 	local f
-	for f in "$T"/*.log; do
+	for f in "$T"/*.log "$T"/*-*.out; do
 		[ -e "$f" ] || continue
 		echo "# ---- last 40 lines of $(basename "$f")"
 		tail -n 40 "$f" | sed 's/^/# /'
@@ -299,6 +323,22 @@ make_node() {
 		ip -n "$nsn" addr add "$(addr4 "$name")/24" dev eth0 &&
 		ip -n "$nsn" addr add "$(addr6 "$name")/64" dev eth0 nodad &&
 		ip -n "$nsn" link set eth0 up; } || bail "plug node $name into the hub"
+}
+
+# make_ns NAME : a bare namespace (lo up) for a host that is not a node,
+# e.g. one behind a node's gate; in_ns NAME runs commands in it.
+make_ns() {
+	ip netns add "$(ns "$1")" || bail "make namespace $(ns "$1")"
+	NAMESPACES+=("$(ns "$1")")
+	ip -n "$(ns "$1")" link set lo up || bail "bring up lo in $(ns "$1")"
+}
+
+# veth NAME1 IF1 NAME2 IF2 : a veth pair IF1 (in NAME1's namespace) - IF2
+# (in NAME2's), both up.
+veth() {
+	{ ip -n "$(ns "$1")" link add "$2" type veth peer name "$4" netns "$(ns "$3")" &&
+		ip -n "$(ns "$1")" link set "$2" up &&
+		ip -n "$(ns "$3")" link set "$4" up; } || bail "a veth $1:$2 - $3:$4"
 }
 
 # node_hosts NAME "ADDR HOSTNAME..." ... : give node NAME's namespace its own
@@ -372,7 +412,8 @@ key_pin() { "$CLOUD_CA" pin "$T/$1/key.pem"; }
 # node_conf NAME [LINE...] : write $T/NAME/cloud.conf: listen on the node's
 # IPv4 address, its key, its certificate and the CA (when it has a
 # certificate; otherwise `name NAME', for raw public keys), control socket,
-# short timers; then the extra LINEs (they may add to or override these).
+# gate socket ($T/NAME/gate.sock), short timers; then the extra LINEs (they
+# may add to or override these).
 node_conf() {
 	local name=$1 f; shift
 	f=$T/$name/cloud.conf
@@ -387,6 +428,7 @@ node_conf() {
 			echo "name $name"
 		fi
 		echo "ctl $T/$name/ctl.sock"
+		echo "gate $(gate_sock "$name")"
 		printf '%s\n' "${NODE_TIMERS[@]}"
 		[ $# -gt 0 ] && printf '%s\n' "$@"
 	} >"$f"
@@ -402,6 +444,9 @@ conf_del() {
 }
 
 conf_file() { echo "$T/$1/cloud.conf"; }
+
+# gate_sock NAME : the gate socket node_conf gives node NAME.
+gate_sock() { echo "$T/$1/gate.sock"; }
 
 # ---------------------------------------------------------------- processes
 
@@ -425,8 +470,11 @@ start_node_nowait() {
 	fi
 	rm -f "$T/$name/ctl.sock"
 	echo "# ---- $(date -u +%H:%M:%S.%N) start_node $name" >>"$T/$name.log"
-	ip netns exec "$(ns "$name")" "$CLOUD" -@include "$T/$name/cloud.conf" "$@" \
-		</dev/null >>"$T/$name.log" 2>&1 8>&- 9>&- &
+	(
+		close_chat_fds
+		exec ip netns exec "$(ns "$name")" "$CLOUD" -@include "$T/$name/cloud.conf" "$@" \
+			</dev/null >>"$T/$name.log" 2>&1 8>&- 9>&-
+	) &
 	NODE_PID[$name]=$!
 	STARTED_PIDS+=($!)
 }
@@ -546,3 +594,191 @@ log_new() {
 	tail -n +"$(( ${LOG_MARK[$1]:-0} + 1 ))" "$T/$1.log" 2>/dev/null |
 		grep -Eiq -- "$2"
 }
+
+# ---------------------------------------------------------------- gates
+#
+# A gate (or any helper process) runs in a node's namespace and is known
+# by "NODE-TAG" (e.g. a-ip): its PID, its log $T/NODE-TAG.log.  The exit
+# trap stops it like the nodes; finish stops it first (SIGTERM) so that a
+# sanitizer build writes its report in time.
+
+# need_cmd CMD PACKAGE : skip the test unless CMD is installed.
+need_cmd() {
+	command -v "$1" >/dev/null || skip "$1 not installed (Debian: $2)"
+}
+
+# need_gates PROG... : skip unless these gates (ip-gate, ether-gate,
+# chat-gate) are built and /dev/net/tun exists.
+need_gates() {
+	local g
+	for g in "$@"; do
+		[ -x "$(gate_prog "$g")" ] || skip "$(gate_prog "$g") not built"
+	done
+	[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+}
+
+# gate_prog PROG : path of gate PROG (ip-gate, ether-gate, chat-gate);
+# anything else is returned as it is.
+gate_prog() {
+	case $1 in
+	ip-gate) echo "$IP_GATE" ;;
+	ether-gate) echo "$ETHER_GATE" ;;
+	chat-gate) echo "$CHAT_GATE" ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# start_proc NODE TAG CMD... : run CMD in NODE's namespace in the
+# background, stdin from $PROC_STDIN (default /dev/null), stdout to
+# $PROC_STDOUT (default the log), stderr to $T/NODE-TAG.log.
+start_proc() {
+	local node=$1 key=$1-$2 pid; shift 2
+	if proc_alive "$key"; then
+		echo "# $key is already running" >&2
+		return 1
+	fi
+	echo "# ---- $(date -u +%H:%M:%S.%N) start $key: $*" >>"$T/$key.log"
+	(
+		close_chat_fds
+		exec ip netns exec "$(ns "$node")" "$@" <"${PROC_STDIN:-/dev/null}" \
+			>>"${PROC_STDOUT:-$T/$key.log}" 2>>"$T/$key.log" 8>&- 9>&-
+	) &
+	pid=$!
+	PROC_PID[$key]=$pid
+	PID_STIME[$pid]=$(pid_stime "$pid")
+	STARTED_PIDS+=("$pid")
+}
+
+# start_gate NODE TAG PROG [-name value ...] : run gate PROG (ip-gate,
+# ether-gate, chat-gate) in NODE's namespace, attached to NODE's gate
+# socket, e.g.  start_gate a ip ip-gate -iface_dev tun0 -address 10.99.0.1/24
+# With GATE_USER=USER set, the gate runs as USER (its primary group, no
+# supplementary groups).
+start_gate() {
+	local node=$1 tag=$2 prog wrap=()
+	prog=$(gate_prog "$3"); shift 3
+	[ -x "$prog" ] || bail "gate $prog is built"
+	if [ -n "${GATE_USER:-}" ]; then
+		wrap=(setpriv --reuid="$(id -u "$GATE_USER")" --regid="$(id -g "$GATE_USER")"
+		      --clear-groups --)
+	fi
+	start_proc "$node" "$tag" "${wrap[@]}" "$prog" "$(gate_sock "$node")" "$@" ||
+		bail "start gate $node-$tag"
+}
+
+proc_pid() { echo "${PROC_PID[$1]}"; }
+proc_alive() { [ -n "${PROC_PID[$1]:-}" ] && pid_ours "${PROC_PID[$1]}"; }
+gate_pid() { proc_pid "$1-$2"; }
+gate_alive() { proc_alive "$1-$2"; }
+
+# stop_proc KEY [SIG [TIMEOUT]] : send SIG (TERM) to "NODE-TAG", wait
+# TIMEOUT (5) seconds, then SIGKILL.  Returns its exit status (124 after
+# SIGKILL).
+stop_proc() {
+	local key=$1 sig=${2:-TERM} t=${3:-5} pid rc
+	pid=${PROC_PID[$key]:-}
+	[ -n "$pid" ] || return 1
+	pid_ours "$pid" && kill -s "$sig" "$pid" 2>/dev/null
+	if ! wait_for "$t" eval "! pid_alive $pid"; then
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		PROC_PID[$key]=
+		return 124
+	fi
+	wait "$pid" 2>/dev/null
+	rc=$?
+	PROC_PID[$key]=
+	return "$rc"
+}
+
+# stop_gate NODE TAG [SIG [TIMEOUT]] : stop_proc for a gate.
+stop_gate() { local k=$1-$2; shift 2; stop_proc "$k" "$@"; }
+
+# gate_get NODE TAG FILTER : jq -r FILTER on the entry of `cloudctl -json
+# gates' (on NODE) of the gate NODE-TAG (found by its PID); fails when
+# cloud does not list it.
+gate_get() {
+	local pid=${PROC_PID[$1-$2]:-0}
+	jq_ctl "$1" gates "first(.gates[] | select(.pid == $pid)) | $3"
+}
+
+# gate_listed NODE TAG : cloud on NODE lists the gate NODE-TAG.
+gate_listed() { gate_get "$1" "$2" .id >/dev/null; }
+
+# gate_owns NODE TAG PREFIX : NODE-TAG is attached and announced PREFIX.
+gate_owns() { gate_get "$1" "$2" "any(.prefixes[]; . == \"$3\")" >/dev/null; }
+
+# wait_gate NODE TAG [TIMEOUT] : wait (5 s) until NODE's cloud lists the
+# gate NODE-TAG with at least one prefix (fails at once if the gate died).
+wait_gate() {
+	wait_for "${3:-5}" eval "! gate_alive $1 $2 || gate_get $1 $2 '.prefixes | length > 0'"
+	gate_alive "$1" "$2" && gate_get "$1" "$2" '.prefixes | length > 0' >/dev/null
+}
+
+# gate_count NODE : number of gates attached to NODE's cloud.
+gate_count() { status_get "$1" .gates; }
+
+# has_route NODE PREFIX [OWNER] : `cloudctl routes' on NODE lists PREFIX
+# (owned by node OWNER, when given).
+has_route() {
+	local sel=".prefix == \"$2\""
+	[ -n "${3:-}" ] && sel="$sel and .node == \"$3\""
+	jq_ctl "$1" routes "any(.routes[]; $sel)" >/dev/null
+}
+
+# wait_route NODE PREFIX [OWNER [TIMEOUT]] : wait (5 s) for has_route.
+wait_route() { wait_for "${4:-5}" has_route "$1" "$2" "${3:-}"; }
+
+# ping_ok NODE ADDR : one ping from NODE's namespace to ADDR is answered
+# within a second.
+ping_ok() { in_ns "$1" ping -n -c 1 -W 1 "$2" >/dev/null 2>&1; }
+
+# wait_ping NODE ADDR [TIMEOUT] : wait (5 s) until ping_ok.
+wait_ping() { wait_for "${3:-5}" ping_ok "$1" "$2"; }
+
+# ---------------------------------------------------------------- chat
+#
+# A chat-gate reads lines from its stdin and prints the chat on stdout.
+# start_chat gives it a FIFO as stdin, held open by this shell (so it does
+# not see EOF), and its stdout goes to $T/NODE-TAG.out.
+
+# close_chat_fds : (in a child, before exec) close this shell's ends of the
+# chat FIFOs, so that a chat-gate sees EOF when chat_end closes ours.
+close_chat_fds() {
+	local fd
+	for fd in "${CHAT_FD[@]}"; do
+		[ -n "$fd" ] && eval "exec $fd>&-"
+	done
+	return 0
+}
+
+# start_chat NODE TAG NICK [-name value ...] : a chat-gate with nickname
+# NICK on NODE.
+start_chat() {
+	local node=$1 tag=$2 nick=$3 key=$1-$2 fd; shift 3
+	mkfifo "$T/$key.in" || bail "make the FIFO $T/$key.in"
+	# read-write: the open does not wait for a reader
+	exec {fd}<>"$T/$key.in"
+	CHAT_FD[$key]=$fd
+	: >"$T/$key.out"
+	PROC_STDIN=$T/$key.in PROC_STDOUT=$T/$key.out \
+		start_gate "$node" "$tag" chat-gate -nick "$nick" "$@"
+}
+
+# chat_say NODE TAG LINE : type LINE into chat-gate NODE-TAG.
+chat_say() { printf '%s\n' "$3" >&"${CHAT_FD[$1-$2]}"; }
+
+# chat_end NODE TAG : close chat-gate NODE-TAG's stdin (EOF: it leaves).
+chat_end() {
+	local key=$1-$2
+	local fd=${CHAT_FD[$key]:-}
+	[ -n "$fd" ] && exec {fd}>&-
+	CHAT_FD[$key]=
+}
+
+# chat_saw NODE TAG TEXT : chat-gate NODE-TAG printed a line holding TEXT
+# (a fixed string).
+chat_saw() { grep -qF -- "$3" "$T/$1-$2.out" 2>/dev/null; }
+
+# chat_out NODE TAG : what chat-gate NODE-TAG printed.
+chat_out() { cat "$T/$1-$2.out"; }

@@ -37,7 +37,7 @@ static int clear_stale(const char *path, const struct sockaddr_un *sun, int type
 	return unlink(path) < 0 ? -errno : 0;
 }
 
-int unix_listen(const char *path, int type, mode_t mode, gid_t gid, int backlog,
+int unix_listen(const char *path, int type, mode_t mode, uid_t uid, gid_t gid, int backlog,
 		char *err, size_t errlen)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -62,7 +62,7 @@ int unix_listen(const char *path, int type, mode_t mode, gid_t gid, int backlog,
 	old = umask(0777 & ~mode);
 	r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(old);
-	if (r == 0 && gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0)
+	if (r == 0 && (uid != (uid_t)-1 || gid != (gid_t)-1) && chown(path, uid, gid) < 0)
 		r = -1;
 	if (r == 0 && chmod(path, mode) < 0)
 		r = -1;

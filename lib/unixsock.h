@@ -9,10 +9,10 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* type: SOCK_STREAM or SOCK_SEQPACKET; gid (gid_t)-1 leaves the group.
- * Returns a non-blocking listening fd, or -errno with err set (naming the
- * path). */
-int unix_listen(const char *path, int type, mode_t mode, gid_t gid, int backlog,
+/* type: SOCK_STREAM or SOCK_SEQPACKET; uid (uid_t)-1 and gid (gid_t)-1
+ * leave the owner and group as they are.  Returns a non-blocking listening
+ * fd, or -errno with err set (naming the path). */
+int unix_listen(const char *path, int type, mode_t mode, uid_t uid, gid_t gid, int backlog,
 		char *err, size_t errlen);
 
 #endif

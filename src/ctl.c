@@ -454,7 +454,7 @@ int ctl_open(struct cloud *cl, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "ctl '%s': path too long", path);
 		return -ENAMETOOLONG;
 	}
-	fd = unix_listen(path, SOCK_STREAM, 0600, (gid_t)-1, 16, why, sizeof(why));
+	fd = unix_listen(path, SOCK_STREAM, 0600, (uid_t)-1, (gid_t)-1, 16, why, sizeof(why));
 	if (fd < 0) {
 		snprintf(err, errlen, "ctl %s", why);
 		return fd;

@@ -64,6 +64,12 @@ bool gates_conf_check(const struct conf *c, char *err, size_t errlen)
 			 "got '%s'", v->file, v->line, v->v.s);
 		return false;
 	}
+	v = conf_last(c, OPT_GATE_OWNER);
+	if (v && !getpwnam(v->v.s)) {
+		snprintf(err, errlen, "%s:%d: option 'gate_owner': no user '%s'", v->file, v->line,
+			 v->v.s);
+		return false;
+	}
 	v = conf_last(c, OPT_GATE_GROUP);
 	if (v && !getgrnam(v->v.s)) {
 		snprintf(err, errlen, "%s:%d: option 'gate_group': no group '%s'", v->file, v->line,
@@ -522,6 +528,9 @@ static void gate_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 int gates_open(struct cloud *cl, char *err, size_t errlen)
 {
 	const char *group = conf_str(cl->conf, OPT_GATE_GROUP);
+	const char *owner = conf_str(cl->conf, OPT_GATE_OWNER);
+	struct passwd *pw = owner ? getpwnam(owner) : NULL;
+	uid_t uid = pw ? pw->pw_uid : (uid_t)-1;
 	gid_t gid = getegid();
 	mode_t mode = 0660;	/* checked by gates_conf_check */
 
@@ -543,7 +552,7 @@ int gates_open(struct cloud *cl, char *err, size_t errlen)
 			snprintf(err, errlen, "gate '%s': path too long", path);
 			return -ENAMETOOLONG;
 		}
-		fd = unix_listen(path, SOCK_SEQPACKET, mode, group ? gid : (gid_t)-1, 16, why,
+		fd = unix_listen(path, SOCK_SEQPACKET, mode, uid, group ? gid : (gid_t)-1, 16, why,
 				 sizeof(why));
 		if (fd < 0) {
 			free(gl);
@@ -557,7 +566,8 @@ int gates_open(struct cloud *cl, char *err, size_t errlen)
 		ev_io_init(&gl->io, gate_accept_cb, fd, EV_READ);
 		ev_io_start(cl->loop, &gl->io);
 		TAILQ_INSERT_TAIL(&cl->gate_listeners, gl, entry);
-		log_info(LOGS_GATE, "gate socket %s (mode %04o)", path, (unsigned)mode);
+		log_info(LOGS_GATE, "gate socket %s (mode %04o%s%s)", path, (unsigned)mode,
+			 owner ? ", owner " : "", owner ? owner : "");
 	}
 	return 0;
 }

@@ -37,6 +37,8 @@ const struct conf_opt cloud_options[OPT_COUNT] = {
 		"Gate socket (UNIX SOCK_SEQPACKET) for ether-gate, ip-gate and chat-gate; repeatable. A stale socket file is replaced, a live one is an error." },
 	[OPT_GATE_MODE] = { "gate_mode", CONF_STR, 0, "0660", "OCTAL",
 		"File mode of the gate sockets." },
+	[OPT_GATE_OWNER] = { "gate_owner", CONF_STR, 0, NULL, "USER",
+		"Owner of the gate sockets (default: cloud's user)." },
 	[OPT_GATE_GROUP] = { "gate_group", CONF_STR, 0, NULL, "GROUP",
 		"Group of the gate sockets (default: cloud's group); its members may attach gates." },
 	[OPT_GATE_ALLOW_USER] = { "gate_allow_user", CONF_STR, M | R, NULL, "USER",

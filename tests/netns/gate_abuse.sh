@@ -3,9 +3,9 @@
 # ip-gates of a and b, processes that write random bytes (before and after a
 # proper hello) or an oversized message to a's gate socket are disconnected
 # and counted (gate_errors), and the ping and the real gate carry on
-# untouched.  With `gate_mode 0666', a gate run as user nobody can open the
-# socket but cloud refuses it (gates_refused) until `gate_allow_user nobody'
-# is added and reloaded.
+# untouched.  With `gate_mode 0666' (and `gate_owner daemon'), a gate run as
+# user nobody can open the socket but cloud refuses it (gates_refused) until
+# `gate_allow_user nobody' is added and reloaded.
 . "$(dirname "$0")/lib.sh"
 e2e_begin
 need_gates ip-gate chat-gate
@@ -15,7 +15,7 @@ id nobody >/dev/null 2>&1 || skip "no user nobody"
 make_hub
 make_ca
 for n in a b; do make_node "$n"; make_cert "$n"; done
-node_conf a "connect $(addr4 b) $PORT" "gate_mode 0666"
+node_conf a "connect $(addr4 b) $PORT" "gate_mode 0666" "gate_owner daemon"
 node_conf b
 start_node a
 start_node b
@@ -103,6 +103,7 @@ check "ping kept flowing: $got of $sent answered (at most 2 lost)" \
 
 # --- a gate run as nobody: the socket is 0666, cloud refuses it anyway
 check "a's gate socket has mode 0666" test "$(stat -c %a "$(gate_sock a)")" = 666
+check "a's gate socket is owned by gate_owner (daemon)" test "$(stat -c %U "$(gate_sock a)")" = daemon
 chmod 711 "$T" "$T/a"		# nobody may reach the socket
 refused=$(counter a gates_refused)
 GATE_USER=nobody start_chat a nobody eve

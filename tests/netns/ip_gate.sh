@@ -85,6 +85,22 @@ in_ns a timeout 20 bash -c 'cat "$1" >/dev/tcp/10.99.0.2/5001' - "$T/blob"
 check "TCP a -> b: the 5 MB file arrives whole (length and SHA-256)" \
 	wait_for 5 grep -qx "5242880 $(sha256sum <"$T/blob" | cut -d" " -f1)" "$T/b-sink.out"
 
+# the same over IPv6, b -> a this time
+head -c 3M /dev/urandom >"$T/blob6"
+PROC_STDOUT=$T/a-sink6.out start_proc a sink6 python3 -c '
+import hashlib, socket
+s = socket.create_server(("fd99::1", 5002), family=socket.AF_INET6)
+c, _ = s.accept()
+h, n = hashlib.sha256(), 0
+while (d := c.recv(65536)):
+    h.update(d)
+    n += len(d)
+print(n, h.hexdigest())'
+check "a: the IPv6 file sink listens" wait_for 3 listens a 5002
+in_ns b timeout 20 bash -c 'cat "$1" >/dev/tcp/fd99::1/5002' - "$T/blob6"
+check "TCP over IPv6 b -> a: the 3 MB file arrives whole (length and SHA-256)" \
+	wait_for 5 grep -qx "3145728 $(sha256sum <"$T/blob6" | cut -d" " -f1)" "$T/a-sink6.out"
+
 # --- b is the gateway of 192.168.50.0/24
 # kernel_route NODE PREFIX : NODE's kernel routes PREFIX into tun0.
 kernel_route() { in_ns "$1" ip route show "$2" | grep -q "dev tun0"; }

@@ -65,6 +65,8 @@ struct counters {
 	uint64_t pkt_unroutable;	/* nobody owned the destination */
 	uint64_t pkt_queue_full;	/* a link's data queue was full */
 	uint64_t pkt_too_big;		/* did not fit a link frame */
+	uint64_t pkt_spoofed;		/* source not owned by its sender */
+	uint64_t pkt_ttl_expired;	/* arrived with TTL 0 */
 };
 
 TAILQ_HEAD(link_list, link);
@@ -95,6 +97,7 @@ struct cloud {
 	uint32_t next_gate_id;
 	struct gate_listener_list gate_listeners;
 	ev_idle routes_idle;		/* sends coalesced ROUTES to gates */
+	ev_timer routes_retry;		/* a gate's socket was full */
 	struct gate_policy gate_policy;
 	struct counters cnt;
 

@@ -95,11 +95,12 @@ static void reply_status(struct cloud *cl, struct strbuf *sb, bool json)
 				  c->last_error[0] && c->state != CONN_UP ? ", last error: " : "",
 				  c->last_error[0] && c->state != CONN_UP ? c->last_error : "");
 		sb_printf(sb, "gates: %u attached; packets: %llu forwarded, %llu unroutable, "
-			  "%llu dropped (queue full), %llu too big\n", cl->ngates,
+			  "%llu dropped (queue full), %llu too big, %llu spoofed source\n", cl->ngates,
 			  (unsigned long long)cl->cnt.pkt_forwarded,
 			  (unsigned long long)cl->cnt.pkt_unroutable,
 			  (unsigned long long)cl->cnt.pkt_queue_full,
-			  (unsigned long long)cl->cnt.pkt_too_big);
+			  (unsigned long long)cl->cnt.pkt_too_big,
+			  (unsigned long long)cl->cnt.pkt_spoofed);
 		sb_printf(sb, "counters: links_opened %llu, links_closed %llu, handshake_failures %llu, "
 			  "cert_rejected %llu, protocol_errors %llu, duplicates %llu\n",
 			  (unsigned long long)cl->cnt.links_opened, (unsigned long long)cl->cnt.links_closed,
@@ -135,7 +136,8 @@ static void reply_status(struct cloud *cl, struct strbuf *sb, bool json)
 		  "\"handshake_failures\":%llu,\"cert_rejected\":%llu,\"protocol_errors\":%llu,"
 		  "\"duplicates\":%llu,\"gates_refused\":%llu,\"gate_errors\":%llu,"
 		  "\"pkt_forwarded\":%llu,\"pkt_unroutable\":%llu,\"pkt_queue_full\":%llu,"
-		  "\"pkt_too_big\":%llu},\"gates\":%u}\n",
+		  "\"pkt_too_big\":%llu,\"pkt_spoofed\":%llu,\"pkt_ttl_expired\":%llu},"
+		  "\"gates\":%u}\n",
 		  (unsigned long long)cl->cnt.links_opened, (unsigned long long)cl->cnt.links_closed,
 		  (unsigned long long)cl->cnt.handshake_failures,
 		  (unsigned long long)cl->cnt.cert_rejected,
@@ -144,6 +146,7 @@ static void reply_status(struct cloud *cl, struct strbuf *sb, bool json)
 		  (unsigned long long)cl->cnt.gates_refused, (unsigned long long)cl->cnt.gate_errors,
 		  (unsigned long long)cl->cnt.pkt_forwarded, (unsigned long long)cl->cnt.pkt_unroutable,
 		  (unsigned long long)cl->cnt.pkt_queue_full, (unsigned long long)cl->cnt.pkt_too_big,
+		  (unsigned long long)cl->cnt.pkt_spoofed, (unsigned long long)cl->cnt.pkt_ttl_expired,
 		  cl->ngates);
 }
 

@@ -73,6 +73,16 @@ static void lookup(struct cloud *cl, const struct addr *dst, bool local_only,
 	}
 }
 
+/* A packet's source must be an address its sender owns: a gate cannot send
+ * as another gate, a neighbour as another node's host. */
+static bool owns(const struct prefix *ps, size_t n, const struct addr *a)
+{
+	for (size_t i = 0; i < n; i++)
+		if (prefix_covers(&ps[i], a))
+			return true;
+	return false;
+}
+
 /* Does the neighbour behind l have a gate in instance inst? */
 static bool link_in_instance(const struct link *l, uint32_t inst)
 {
@@ -146,13 +156,19 @@ void fwd_from_gate(struct cloud *cl, struct gate *from, const struct gate_msg *m
 	uint8_t hdr[DATA_HDR_MAX];
 	struct owners o;
 
+	if (!owns(from->owned, from->nowned, src)) {
+		cl->cnt.pkt_spoofed++;
+		return;
+	}
 	if (addr_is_broadcast(dst)) {
 		to_gates_broadcast(cl, from, m->pkt.inst, dst, src, cl->name, m->pkt.payload, m->pkt.len);
 		to_links_broadcast(cl, m->pkt.inst, 0, dst, src, m->pkt.payload, m->pkt.len);
 		return;
 	}
 	lookup(cl, dst, false, &o);
-	if (o.bits < 0 || (o.nlinks == 0 && o.ngates == 1 && o.gates[0] == from)) {
+	if (o.nlinks == 0 && o.ngates == 1 && o.gates[0] == from)
+		return;		/* its own address: nothing to do for the mesh */
+	if (o.bits < 0) {
 		if (m->flags & PKT_FLOOD_UNKNOWN) {
 			to_gates_broadcast(cl, from, m->pkt.inst, dst, src, cl->name,
 					   m->pkt.payload, m->pkt.len);
@@ -196,6 +212,10 @@ bool fwd_from_link(struct cloud *cl, struct link *l, const uint8_t *p, size_t le
 	/* one hop for now: only the neighbour itself may originate */
 	if (strcmp(d.origin, l->peer.name))
 		return false;
+	if (d.ttl == 0) {
+		cl->cnt.pkt_ttl_expired++;
+		return true;
+	}
 	dst.inst = src.inst = d.inst;
 	dst.len = d.dst_len;
 	src.len = d.src_len;
@@ -208,6 +228,10 @@ bool fwd_from_link(struct cloud *cl, struct link *l, const uint8_t *p, size_t le
 	prefix_host(&chk, &src);
 	if (!prefix_valid(&chk))
 		return false;
+	if (!owns(l->fwd.routes, l->fwd.nroutes, &src)) {
+		cl->cnt.pkt_spoofed++;
+		return true;
+	}
 
 	if (addr_is_broadcast(&dst)) {
 		to_gates_broadcast(cl, NULL, d.inst, &dst, &src, d.origin, d.payload, d.len);
@@ -321,6 +345,8 @@ static bool apply_route(struct fwd_link *f, uint8_t op, const struct prefix *p)
 	}
 	if (op == ROUTE_REMOVE)
 		return true;
+	if (f->nroutes >= LINK_ROUTES_MAX)
+		return false;
 	if (f->nroutes == f->caproutes) {
 		size_t cap = f->caproutes ? 2 * f->caproutes : 16;
 		struct prefix *nr = realloc(f->routes, cap * sizeof(*nr));
@@ -349,8 +375,9 @@ bool fwd_route_from_link(struct cloud *cl, struct link *l, const uint8_t *p, siz
 	left = r.list_len;
 	while (left > 0 && prefix_decode(&q, &left, &pf)) {
 		if (!apply_route(&l->fwd, r.op == ROUTE_REMOVE ? ROUTE_REMOVE : ROUTE_ADD, &pf)) {
-			log_err(LOGS_ROUTE, "out of memory for routes of %s", l->peer.name);
-			break;
+			log_warn(LOGS_ROUTE, "%s announced more than %d prefixes (or we are out of "
+				 "memory)", l->peer.name, LINK_ROUTES_MAX);
+			return false;
 		}
 		prefix_format(&pf, text, sizeof(text));
 		log_dbg(LOGS_ROUTE, "%s %s %s", l->peer.name,

@@ -25,6 +25,7 @@ struct gate;
 struct link;
 
 #define DATA_TTL_DEFAULT 64
+#define LINK_ROUTES_MAX 16384	/* prefixes one neighbour may announce */
 
 /* Per-link state owned by fwd.c. */
 struct fwd_link {

@@ -30,6 +30,7 @@ struct gate_listener {
 	int fd;
 	gid_t gid;			/* the socket file's group */
 	ev_io io;
+	ev_timer pause;			/* accept() ran out of fds */
 	char path[108];
 };
 
@@ -249,6 +250,11 @@ static bool send_routes(struct gate *g)
 		size_t n = gate_enc_announce(txbuf, sizeof(txbuf), GM_ROUTES,
 					     off ? ANN_ADD : ANN_REPLACE, rc.ps + off, k);
 		alive = send_ctl(g, txbuf, n);
+		if (alive && g->routes_dirty) {
+			/* its socket is full: the whole table again, a little later */
+			ev_timer_start(g->cloud->loop, &g->cloud->routes_retry);
+			break;
+		}
 		if (rc.n == 0)
 			break;
 	}
@@ -267,6 +273,14 @@ static void routes_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
 			send_routes(g);
 }
 
+static void routes_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct cloud *cl = (struct cloud *)((char *)w - offsetof(struct cloud, routes_retry));
+
+	if (!ev_is_active(&cl->routes_idle))
+		ev_idle_start(loop, &cl->routes_idle);
+}
+
 void gates_routes_changed(struct cloud *cl)
 {
 	struct gate *g;
@@ -278,6 +292,54 @@ void gates_routes_changed(struct cloud *cl)
 }
 
 /* ---------------------------------------------------------------- announce */
+
+/* Is p owned by a local gate other than `except'? */
+static bool owned_elsewhere(struct cloud *cl, const struct gate *except, const struct prefix *p)
+{
+	struct gate *g;
+
+	TAILQ_FOREACH(g, &cl->gates, entry) {
+		if (g == except)
+			continue;
+		for (size_t i = 0; i < g->nowned; i++)
+			if (prefix_equal(&g->owned[i], p))
+				return true;
+	}
+	return false;
+}
+
+static size_t local_total(struct cloud *cl)
+{
+	struct gate *g;
+	size_t n = 0;
+
+	TAILQ_FOREACH(g, &cl->gates, entry)
+		n += g->nowned;
+	return n;
+}
+
+/* Tell neighbours what changed for the mesh: prefixes in `gone' that no
+ * other local gate owns are withdrawn, prefixes in `added' that no other
+ * gate owned already are announced.  A gate can thus never withdraw (or
+ * re-announce) what another gate owns. */
+static void announce_diff(struct gate *g, struct prefix *added, size_t nadded,
+			  struct prefix *gone, size_t ngone)
+{
+	struct cloud *cl = g->cloud;
+	size_t k = 0;
+
+	for (size_t i = 0; i < ngone; i++)
+		if (!owned_elsewhere(cl, g, &gone[i]))
+			gone[k++] = gone[i];
+	if (k)
+		fwd_local_changed(cl, ROUTE_REMOVE, gone, k);
+	k = 0;
+	for (size_t i = 0; i < nadded; i++)
+		if (!owned_elsewhere(cl, g, &added[i]))
+			added[k++] = added[i];
+	if (k)
+		fwd_local_changed(cl, ROUTE_ADD, added, k);
+}
 
 static bool owned_add(struct gate *g, const struct prefix *p)
 {
@@ -312,34 +374,63 @@ static void owned_remove(struct gate *g, const struct prefix *p)
 static bool handle_announce(struct gate *g, const struct gate_msg *m)
 {
 	struct cloud *cl = g->cloud;
-	struct prefix p, *changed = malloc((m->ann.count + 1) * sizeof(*changed));
-	size_t off = 0, n = 0;
+	size_t nold = m->ann.op == ANN_REPLACE ? g->nowned : 0;
+	struct prefix *old = NULL, *added, p;
+	size_t off = 0, nadded = 0, ngone = 0;
 	char text[ADDR_TEXT_MAX];
 
-	if (!changed) {
+	added = malloc((m->ann.count + nold + 1) * sizeof(*added));
+	if (!added) {
 		gate_fail(g, GERR_LIMIT, "out of memory");
 		return false;
 	}
-	if (m->ann.op == ANN_REPLACE)
+	if (m->ann.op == ANN_REPLACE) {
+		old = added + m->ann.count;	/* what it owned before */
+		if (nold)
+			memcpy(old, g->owned, nold * sizeof(*old));
 		g->nowned = 0;
+	}
 	while (gate_ann_next(m, &off, &p)) {
+		size_t before = g->nowned;
 		if (m->ann.op == ANN_REMOVE) {
 			owned_remove(g, &p);
-		} else if (!owned_add(g, &p)) {
-			free(changed);
+			if (g->nowned < before)
+				added[nadded++] = p;	/* removed, in fact */
+			continue;
+		}
+		if (local_total(cl) >= LOCAL_PREFIXES_MAX || !owned_add(g, &p)) {
+			free(added);
 			gate_fail(g, GERR_LIMIT, "too many prefixes announced");
 			return false;
 		}
-		changed[n++] = p;
+		if (g->nowned > before)
+			added[nadded++] = p;
 		prefix_format(&p, text, sizeof(text));
-		log_dbg(LOGS_GATE, "gate %u (%s) %s %s", g->id, g->name,
-			m->ann.op == ANN_REMOVE ? "withdrew" : "owns", text);
+		log_dbg(LOGS_GATE, "gate %u (%s) owns %s", g->id, g->name, text);
 	}
-	if (m->ann.op == ANN_REPLACE)
-		fwd_local_changed(cl, ROUTE_REPLACE, NULL, 0);
-	else
-		fwd_local_changed(cl, m->ann.op == ANN_REMOVE ? ROUTE_REMOVE : ROUTE_ADD, changed, n);
-	free(changed);
+	if (m->ann.op == ANN_REMOVE) {
+		announce_diff(g, NULL, 0, added, nadded);
+	} else {
+		/* REPLACE: what it owned before is not new... */
+		size_t k = 0;
+		for (size_t i = 0; i < nadded; i++) {
+			bool had = false;
+			for (size_t j = 0; j < nold && !had; j++)
+				had = prefix_equal(&added[i], &old[j]);
+			if (!had)
+				added[k++] = added[i];
+		}
+		/* ...and what it owned before and no longer does is gone */
+		for (size_t i = 0; i < nold; i++) {
+			bool kept = false;
+			for (size_t j = 0; j < g->nowned && !kept; j++)
+				kept = prefix_equal(&g->owned[j], &old[i]);
+			if (!kept)
+				old[ngone++] = old[i];
+		}
+		announce_diff(g, added, k, old, ngone);
+	}
+	free(added);
 	/* its instances may have changed: tell it what the mesh has there */
 	g->routes_dirty = true;
 	if (!ev_is_active(&cl->routes_idle))
@@ -456,8 +547,10 @@ static void gate_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static void gate_free(struct gate *g)
 {
 	struct cloud *cl = g->cloud;
-	bool owned = g->nowned > 0;
 
+	/* its prefixes leave the mesh with it (unless another gate owns them) */
+	if (g->nowned)
+		announce_diff(g, NULL, 0, g->owned, g->nowned);
 	ev_io_stop(cl->loop, &g->io);
 	ev_timer_stop(cl->loop, &g->timer);
 	close(g->fd);
@@ -465,8 +558,14 @@ static void gate_free(struct gate *g)
 	cl->ngates--;
 	free(g->owned);
 	free(g);
-	if (owned)	/* its prefixes leave the mesh with it */
-		fwd_local_changed(cl, ROUTE_REPLACE, NULL, 0);
+}
+
+static void gate_accept_resume_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct gate_listener *gl = (struct gate_listener *)((char *)w -
+							   offsetof(struct gate_listener, pause));
+
+	ev_io_start(loop, &gl->io);
 }
 
 static void gate_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -480,12 +579,25 @@ static void gate_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		socklen_t len = sizeof(uc);
 		int fd = accept4(gl->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-		if (fd < 0)
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				/* out of fds: do not spin on a readable listener */
+				log_warn(LOGS_GATE, "%s: accept: %s", gl->path, strerror(errno));
+				ev_io_stop(loop, &gl->io);
+				ev_timer_start(loop, &gl->pause);
+			}
 			return;
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0 ||
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0) {
+			log_warn(LOGS_GATE, "%s: SO_PEERCRED: %s; refusing the gate", gl->path,
+				 strerror(errno));
+			close(fd);
+			continue;
+		}
+		if (
 		    !peer_allowed(cl, gl, &uc) || cl->ngates >= (unsigned)cl->set.max_gates ||
 		    cl->stopping) {
-			bool allowed = len == sizeof(uc) && peer_allowed(cl, gl, &uc);
+			bool allowed = peer_allowed(cl, gl, &uc);
 			uint8_t buf[128];
 			size_t n = gate_enc_error(buf, sizeof(buf), GERR_LIMIT,
 						  allowed ? "too many gates" : "not allowed");
@@ -535,6 +647,7 @@ int gates_open(struct cloud *cl, char *err, size_t errlen)
 	mode_t mode = 0660;	/* checked by gates_conf_check */
 
 	ev_idle_init(&cl->routes_idle, routes_idle_cb);
+	ev_timer_init(&cl->routes_retry, routes_retry_cb, 0.1, 0.);
 	gates_reload(cl);
 	parse_mode(conf_str(cl->conf, OPT_GATE_MODE), &mode);
 	if (group) {
@@ -565,6 +678,7 @@ int gates_open(struct cloud *cl, char *err, size_t errlen)
 		memcpy(gl->path, path, strlen(path) + 1);
 		ev_io_init(&gl->io, gate_accept_cb, fd, EV_READ);
 		ev_io_start(cl->loop, &gl->io);
+		ev_timer_init(&gl->pause, gate_accept_resume_cb, 0.1, 0.);
 		TAILQ_INSERT_TAIL(&cl->gate_listeners, gl, entry);
 		log_info(LOGS_GATE, "gate socket %s (mode %04o%s%s)", path, (unsigned)mode,
 			 owner ? ", owner " : "", owner ? owner : "");
@@ -587,6 +701,7 @@ void gates_close(struct cloud *cl)
 	}
 	while ((gl = TAILQ_FIRST(&cl->gate_listeners))) {
 		ev_io_stop(cl->loop, &gl->io);
+		ev_timer_stop(cl->loop, &gl->pause);
 		close(gl->fd);
 		if (unlink(gl->path) < 0)
 			log_dbg(LOGS_GATE, "cannot remove %s: %s", gl->path, strerror(errno));
@@ -595,6 +710,8 @@ void gates_close(struct cloud *cl)
 	}
 	if (ev_is_active(&cl->routes_idle))
 		ev_idle_stop(cl->loop, &cl->routes_idle);
+	if (ev_is_active(&cl->routes_retry))
+		ev_timer_stop(cl->loop, &cl->routes_retry);
 	free(cl->gate_policy.uids);
 	free(cl->gate_policy.gids);
 	cl->gate_policy.uids = NULL;

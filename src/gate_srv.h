@@ -20,6 +20,8 @@
 #include "gateproto.h"
 
 #define GATE_PREFIXES_MAX 8192	/* prefixes one gate may own */
+#define LOCAL_PREFIXES_MAX 16384	/* all gates of a node together: the full
+					 * table must fit a link's send queue */
 
 struct gate {
 	TAILQ_ENTRY(gate) entry;

@@ -28,7 +28,7 @@
 #include "peer.h"
 
 #define RBUF_LEN (FRAME_HDR_LEN + FRAME_MAX_PAYLOAD)
-#define OUT_MAX_BYTES (1u << 20)	/* queued control bytes before we give up */
+#define OUT_MAX_BYTES (4u << 20)	/* queued bytes (control + data) before we give up */
 #define SEND_CHUNK 16384
 
 static void link_free(struct link *l);
@@ -85,32 +85,39 @@ struct link *link_find_up(struct cloud *cl, const char *name)
 
 /* ---------------------------------------------------------------- output */
 
-static int out_append(struct link *l, const uint8_t *p, size_t n)
+/* Make room for n more bytes at the tail.  Bytes already handed to a
+ * send that said EAGAIN may move: GnuTLS keeps its own copy of that record
+ * and we retry it with send(NULL, 0), never from our buffer. */
+static int out_reserve(struct link *l, size_t n)
 {
 	struct obuf *o = &l->out;
 
-	if (o->len + n > o->cap) {
-		if (o->off > 0 && o->pending == 0) {
-			memmove(o->buf, o->buf + o->off, o->len - o->off);
-			o->len -= o->off;
-			o->off = 0;
-		}
-		if (o->len + n > o->cap) {
-			size_t cap = o->cap ? o->cap : 4096;
-			while (cap < o->len + n)
-				cap *= 2;
-			if (cap > OUT_MAX_BYTES)
-				return -ENOBUFS;
-			uint8_t *nb = realloc(o->buf, cap);
-			if (!nb)
-				return -ENOMEM;
-			o->buf = nb;
-			o->cap = cap;
-		}
+	if (o->len + n <= o->cap)
+		return 0;
+	if (o->off > 0) {
+		memmove(o->buf, o->buf + o->off, o->len - o->off);
+		o->len -= o->off;
+		o->off = 0;
 	}
-	memcpy(o->buf + o->len, p, n);
-	o->len += n;
+	if (o->len + n <= o->cap)
+		return 0;
+	size_t cap = o->cap ? o->cap : 4096;
+	while (cap < o->len + n)
+		cap *= 2;
+	if (cap > OUT_MAX_BYTES)
+		return -ENOBUFS;
+	uint8_t *nb = realloc(o->buf, cap);
+	if (!nb)
+		return -ENOMEM;
+	o->buf = nb;
+	o->cap = cap;
 	return 0;
+}
+
+static void out_put(struct link *l, const uint8_t *p, size_t n)
+{
+	memcpy(l->out.buf + l->out.len, p, n);
+	l->out.len += n;
 }
 
 /* Hand queued bytes to TLS.  Returns 0 (all sent or EAGAIN) or a GnuTLS
@@ -167,13 +174,17 @@ static int queue_frame(struct link *l, uint8_t type, const uint8_t *p1, size_t n
 
 	if (n1 + n2 > FRAME_MAX_PAYLOAD)
 		return -EMSGSIZE;
+	/* all or nothing: half a frame in the stream would desynchronise it */
+	r = out_reserve(l, sizeof(hdr) + n1 + n2);
+	if (r < 0)
+		return r;
 	wire_put16(hdr + 2, (uint16_t)(n1 + n2));
-	r = out_append(l, hdr, sizeof(hdr));
-	if (r == 0 && n1)
-		r = out_append(l, p1, n1);
-	if (r == 0 && n2)
-		r = out_append(l, p2, n2);
-	return r;
+	out_put(l, hdr, sizeof(hdr));
+	if (n1)
+		out_put(l, p1, n1);
+	if (n2)
+		out_put(l, p2, n2);
+	return 0;
 }
 
 /* Hand what is queued to TLS; false if that failed and the link was

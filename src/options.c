@@ -52,7 +52,7 @@ const struct conf_opt cloud_options[OPT_COUNT] = {
 	[OPT_GATE_TIMEOUT] = { "gate_timeout", CONF_DURATION, R, "5s", "TIME",
 		"A gate silent this long is disconnected.", 20000, 3600000000LL },
 	[OPT_MAX_WAITING_DATA] = { "max_waiting_data_size", CONF_SIZE, R, "512k", "SIZE",
-		"Data queued on one link before further packets for it are dropped (control traffic is never dropped).", 4096, 1073741824 },
+		"Data queued on one link before further packets for it are dropped (control traffic is never dropped).", 4096, 2097152 },
 	[OPT_MAX_CONNECTIONS] = { "max_connections", CONF_INT, R, "1024", "N",
 		"Most links (established and in handshake) at once.", 1, 1000000 },
 	[OPT_MAX_HANDSHAKES] = { "max_handshakes", CONF_INT, R, "64", "N",

@@ -101,6 +101,32 @@ got=$(sed -nE 's/.* ([0-9]+) received.*/\1/p' <<<"$stats")
 check "ping kept flowing: $got of $sent answered (at most 2 lost)" \
 	test -n "$sent" -a "${got:-0}" -ge $((sent - 2)) -a "${sent:-0}" -ge 10
 
+# --- a gate cannot speak for another: it may not withdraw the ip-gate's
+# address, nor send packets from it
+cat >"$T/liar.py" <<'EOF'
+import socket, struct, sys, time
+IPV4 = 4 << 16
+def s8(b): return bytes([len(b)]) + b
+def pfx(b): return struct.pack(">IHB", IPV4, 8 * len(b), len(b)) + b
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+s.send(b"\x01\x00" + struct.pack(">H", 1) + s8(b"liar"))
+assert s.recv(1 << 17)[0] == 1
+own, victim, peer = bytes([10, 99, 0, 66]), bytes([10, 99, 0, 1]), bytes([10, 99, 0, 2])
+s.send(b"\x02\x00\x00" + struct.pack(">H", 1) + pfx(own))       # REPLACE: owns .66
+s.send(b"\x02\x00\x02" + struct.pack(">H", 1) + pfx(victim))    # REMOVE .1: not its own
+s.send(b"\x04\x00" + struct.pack(">I", IPV4) + s8(peer) + s8(victim) + s8(b"")
+       + b"\x45" + bytes(19))                                     # PACKET from .1
+time.sleep(1)
+EOF
+spoofed=$(counter a pkt_spoofed)
+in_ns a python3 "$T/liar.py" "$(gate_sock a)" >"$T/liar.out" 2>&1
+check "the liar gate ran (it owned ipv4:10.99.0.66)" test $? = 0
+check "a's counters.pkt_spoofed grows by 1 (was $spoofed)" counter a "pkt_spoofed == $spoofed + 1"
+check "b still routes ipv4:10.99.0.1 to a after the liar's withdrawal" \
+	always_for 1 has_route b ipv4:10.99.0.1 a
+check "ping a -> b still works" wait_ping a 10.99.0.2 3
+
 # --- a gate run as nobody: the socket is 0666, cloud refuses it anyway
 check "a's gate socket has mode 0666" test "$(stat -c %a "$(gate_sock a)")" = 666
 check "a's gate socket is owned by gate_owner (daemon)" test "$(stat -c %U "$(gate_sock a)")" = daemon

@@ -83,23 +83,6 @@ const char *frame_type_name(uint8_t type)
 	}
 }
 
-bool node_name_valid(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || len > NODE_NAME_MAX)
-		return false;
-	for (i = 0; i < len; i++) {
-		char c = s[i];
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')
-			continue;
-		return false;
-	}
-	return true;
-}
-
 /*
  * Version and hello flags are passed up as they are: whether a peer's
  * version is acceptable is the link's decision, and it wants to log it.

@@ -19,10 +19,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "name.h"
+
 #define FRAME_HDR_LEN 4
 #define FRAME_MAX_PAYLOAD 65535u
 #define PROTO_VERSION 1
-#define NODE_NAME_MAX 64	/* bytes, without the terminating NUL */
+#define NODE_NAME_MAX NAME_MAX_LEN	/* bytes, without the terminating NUL */
 #define BYE_REASON_MAX 200
 
 enum frame_type {
@@ -148,7 +150,6 @@ bool data_decode(const uint8_t *p, size_t len, struct data_frame *d);
  * fit or a field is invalid; the caller appends d->len payload bytes. */
 size_t data_encode_hdr(uint8_t *out, size_t cap, const struct data_frame *d);
 
-/* A node name: 1..NODE_NAME_MAX bytes of [A-Za-z0-9._-]. */
-bool node_name_valid(const char *s, size_t len);
+/* node_name_valid: lib/name.h */
 
 #endif

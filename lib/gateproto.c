@@ -67,24 +67,6 @@ static bool rd_str(struct rd *r, const uint8_t **s, size_t *n)
 	return true;
 }
 
-/* Gate and node names: 1..GATE_NAME_MAX of [A-Za-z0-9._-]. */
-static bool name_valid(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || len > GATE_NAME_MAX)
-		return false;
-	for (i = 0; i < len; i++) {
-		char c = s[i];
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')
-			continue;
-		return false;
-	}
-	return true;
-}
-
 static bool text_valid(const char *s, size_t len)
 {
 	size_t i;
@@ -143,7 +125,7 @@ static bool rd_copy_str(struct rd *r, char *out, size_t cap,
 
 static bool origin_valid(const char *s, size_t len)
 {
-	return len == 0 || name_valid(s, len);
+	return len == 0 || node_name_valid(s, len);
 }
 
 static bool dec_ann(struct rd *r, struct gate_msg *m)
@@ -200,7 +182,7 @@ static bool dec_body(struct rd *r, struct gate_msg *m)
 	case GM_HELLO:
 		return rd_u16(r, &m->hello.version) &&
 		       rd_copy_str(r, m->hello.name, sizeof(m->hello.name),
-				   name_valid);
+				   node_name_valid);
 	case GM_ANNOUNCE:
 	case GM_ROUTES:
 		return dec_ann(r, m);
@@ -287,7 +269,7 @@ size_t gate_enc_hello(uint8_t *out, size_t cap, const char *name)
 {
 	size_t n = strnlen(name, GATE_NAME_MAX + 1);
 
-	if (!name_valid(name, n) || cap < GATE_HDR_LEN + 3 + n)
+	if (!node_name_valid(name, n) || cap < GATE_HDR_LEN + 3 + n)
 		return 0;
 	out[0] = GM_HELLO;
 	out[1] = 0;

@@ -42,9 +42,10 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "name.h"
 
 #define GATE_PROTO_VERSION 1
-#define GATE_NAME_MAX 64
+#define GATE_NAME_MAX NAME_MAX_LEN
 #define GATE_PAYLOAD_MAX 65535u
 #define GATE_MSG_MAX (GATE_PAYLOAD_MAX + 256u)	/* largest datagram */
 #define GATE_ERROR_TEXT_MAX 200

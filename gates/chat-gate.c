@@ -1,8 +1,9 @@
 /*
  * chat-gate.c - line-oriented chat between nodes (DESIGN section 6): rooms
  * are broadcasts, /msg is unicast, and every sender is shown with the node
- * name that the mesh authenticated.  Owns the command line, the terminal
- * side (lines in on stdin, lines out on stdout) and the chat payload.
+ * name that the mesh authenticated.  Owns the option table, the terminal
+ * side (lines in on stdin, lines out on stdout) and the chat payload; the
+ * command line is gate_cli.c's.
  *
  * Addresses, in INST(AP_CHAT, instance): this gate owns "chat.N:NICK"
  * (direct messages) and "chat.N:*" (the instance's broadcasts).
@@ -15,17 +16,21 @@
  *   "H ROOM"         here, in ROOM: answers a W   unicast to the asker
  * The sender's nick is the packet's source address; its node is the origin
  * cloud gives (ours when empty), never anything the sender wrote, so
- * NICK@NODE cannot be forged across nodes.  Anything else - unknown kind,
- * bad room, bad UTF-8, too long, a broadcast kind sent unicast or the
- * reverse - is counted and dropped.
+ * NICK@NODE cannot be forged across nodes.  A source that is not a valid
+ * nick (the rule `nick' follows: no '@', no space, ...) is counted and
+ * dropped, so "a@b" cannot pose as nick a of node b.  Anything else -
+ * unknown kind, bad room, bad UTF-8, too long, a broadcast kind sent
+ * unicast or the reverse - is counted and dropped.
  *
  * Output, one line each, flushed (tests rely on these forms):
  *   "[ROOM] NICK@NODE: TEXT"     a message of the current room
  *   "[private] NICK@NODE: TEXT"  a direct message
  *   "* NICK@NODE in ROOM"        an answer to /who
  *   "! ..."                      an error
- * Control characters (C0, DEL, C1, bidirectional overrides) in anything
- * printed become '?', tabs become spaces: no terminal escapes get through.
+ * Control characters (C0, DEL, C1, and every bidirectional control:
+ * U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069) in anything
+ * printed become '?', tabs become spaces: no terminal escapes get through,
+ * and no text can reorder what the line shows.
  * Messages of other rooms and our own broadcasts coming back are not shown.
  */
 #include "config.h"
@@ -41,6 +46,7 @@
 
 #include "addr.h"
 #include "conf.h"
+#include "gate_cli.h"
 #include "gate_client.h"
 #include "log.h"
 
@@ -48,8 +54,6 @@
 	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 
 #define PROG "chat-gate"
-#define ERR_LEN 600
-#define MAX_ARGS 8
 #define NICK_MAX 32		/* a chat address is at most this long */
 #define ROOM_MAX 32
 #define TEXT_MAX 1000
@@ -77,7 +81,7 @@ static const struct conf_opt chat_options[O_COUNT] = {
 };
 
 struct chat_counters {
-	uint64_t sent, received, shown, malformed, other_room, who_limited;
+	uint64_t sent, received, shown, malformed, bad_nick, other_room, who_limited;
 };
 
 struct chat {
@@ -174,10 +178,13 @@ static bool text_valid(const char *s, size_t len)
 	return true;
 }
 
+/* Not a control character: C0, DEL, C1 or a bidirectional control (the
+ * Unicode Bidi_Control property: marks, embeddings, overrides, isolates). */
 static bool cp_printable(uint32_t cp)
 {
-	return !(cp < 0x20 || (cp >= 0x7f && cp < 0xa0) ||
-		 (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069));
+	return !(cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || cp == 0x061c ||
+		 cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+		 (cp >= 0x2066 && cp <= 0x2069));
 }
 
 /* Print s (len bytes, valid UTF-8 or not) with every control character
@@ -527,6 +534,12 @@ static void from_cloud(struct chat *c, const struct gate_msg *m)
 			m->pkt.len, m->pkt.origin);
 		return;
 	}
+	if (!nick_valid((const char *)m->pkt.src.b, m->pkt.src.len)) {
+		c->cnt.bad_nick++;
+		log_dbg(LOGS_DATA, "chat packet from %s with an invalid nick dropped",
+			m->pkt.origin);
+		return;
+	}
 	if (from_me(c, m))
 		return;		/* our own broadcast, back from cloud */
 	if (cm.kind == 'W') {
@@ -588,134 +601,49 @@ static const struct gate_client_ops chat_ops = {
 
 /* ---------------------------------------------------------------- command line */
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: " PROG " SOCKET -nick NAME [-room ROOM] [-instance N] [-name value ...]\n"
-		"       " PROG " --check-config [SOCKET] [-name value ...] [-@include FILE ...]\n"
-		"       " PROG " --help | --version | --man-options\n\n"
-		"cloudvpn chat: lines typed on stdin go to the current room (or /msg NICK TEXT\n"
-		"to one nick); /join ROOM, /who and /quit are commands.  Messages are printed\n"
-		"on stdout as [ROOM] NICK@NODE: TEXT, NODE being the sender's authenticated\n"
-		"node.\n\n"
-		"Options:\n");
-	conf_print_help(f, chat_options, O_COUNT);
-}
-
-static bool known_flag(const char *s)
-{
-	static const char *const known[] = { "--help", "--version", "--man-options",
-					     "--check-config" };
-
-	for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
-		if (!strcmp(s, known[k]))
-			return true;
-	return false;
-}
-
-/* Parse argv: *flag gets the one --flag (or NULL), *sock the positional
- * argument.  NULL with err set on any error. */
-static struct conf *cli_load(int argc, char **argv, const char **flag, const char **sock,
-			     char *err, size_t errlen)
-{
-	struct conf *c = conf_new(chat_options, O_COUNT);
-	const char *rest[MAX_ARGS];
-	size_t nrest = 0;
-	struct conf_err ce;
-
-	*flag = *sock = NULL;
-	if (!c || !conf_parse_args(c, argc, argv, rest, MAX_ARGS, &nrest, &ce))
-		goto bad;
-	for (size_t i = 0; i < nrest; i++) {
-		bool is_flag = !strncmp(rest[i], "--", 2);
-		const char **slot = is_flag ? flag : sock;
-
-		if (*slot || (is_flag && !known_flag(rest[i]))) {
-			snprintf(err, errlen, "command line: unexpected argument '%s'", rest[i]);
-			conf_free(c);
-			return NULL;
-		}
-		*slot = rest[i];
-	}
-	if (*flag && strcmp(*flag, "--check-config"))
-		return c;	/* --help and co need no complete configuration */
-	if (conf_finish(c, &ce))
-		return c;
-bad:
-	snprintf(err, errlen, "%s", c ? ce.msg : "out of memory");
-	conf_free(c);
-	return NULL;
-}
-
-/* "file:line: option 'NAME': VALUE is not WHAT" into err; false. */
-static bool bad_value(const struct conf *c, int opt, const char *what, char *err,
-		      size_t errlen)
-{
-	const struct conf_value *v = conf_last(c, opt);
-	char at[300];
-
-	if (v->line > 0)
-		snprintf(at, sizeof(at), "%s:%d", v->file, v->line);
-	else
-		snprintf(at, sizeof(at), "%s", v->file);
-	snprintf(err, errlen, "%s: option '%s': '%s' is not %s", at, chat_options[opt].name,
-		 v->v.s, what);
-	return false;
-}
-
 /* Check the values the table cannot; false with err set. */
-static bool chat_config(struct chat *c, char *err, size_t errlen)
+static bool chat_config(void *arg, const struct conf *conf, char *err, size_t errlen)
 {
-	const char *nick = conf_str(c->conf, O_NICK), *room = conf_str(c->conf, O_ROOM);
-	unsigned saved = log_debug_mask;
-	int level;
-	bool ok;
+	struct chat *c = arg;
+	const char *nick = conf_str(conf, O_NICK), *room = conf_str(conf, O_ROOM);
 
 	if (!nick_valid(nick, strlen(nick)))
-		return bad_value(c->conf, O_NICK, "a valid nickname", err, errlen);
+		return gate_cli_bad(conf_last(conf, O_NICK), "nick", err, errlen,
+				    "'%s' is not a valid nickname", nick);
 	if (!room_valid(room, strlen(room)))
-		return bad_value(c->conf, O_ROOM, "a valid room name", err, errlen);
-	if (!log_parse_level(conf_str(c->conf, O_LOG_LEVEL), &level))
-		return bad_value(c->conf, O_LOG_LEVEL, "error, warning, info or debug",
-				 err, errlen);
-	ok = log_set_debug(conf_str(c->conf, O_DEBUG));
-	log_debug_mask = saved;
-	if (!ok)
-		return bad_value(c->conf, O_DEBUG, "a list of subsystems", err, errlen);
-	c->inst = INST(AP_CHAT, conf_int(c->conf, O_INSTANCE));
+		return gate_cli_bad(conf_last(conf, O_ROOM), "room", err, errlen,
+				    "'%s' is not a valid room name", room);
+	c->inst = INST(AP_CHAT, conf_int(conf, O_INSTANCE));
 	addr_chat(&c->me, c->inst, nick, strlen(nick));
 	snprintf(c->room, sizeof(c->room), "%s", room);
 	return true;
 }
 
-/* 0: go on and run; otherwise the exit status + 1. */
-static int cli_handle(struct chat *c, const char *flag, char *err, size_t errlen)
+static void chat_summary(void *arg, const struct conf *conf, const char *socket, FILE *f)
 {
-	if (flag && !strcmp(flag, "--help")) {
-		usage(stdout);
-		return 1;
-	}
-	if (flag && !strcmp(flag, "--version")) {
-		printf(PROG " (cloudvpn) %s\n", PACKAGE_VERSION);
-		return 1;
-	}
-	if (flag && !strcmp(flag, "--man-options")) {
-		conf_print_man(stdout, chat_options, O_COUNT);
-		return 1;
-	}
-	if (!chat_config(c, err, errlen))
-		return 2;
-	if (flag && !strcmp(flag, "--check-config")) {
-		printf(PROG ": configuration OK: nick %s, room %s, instance %u\n",
-		       conf_str(c->conf, O_NICK), c->room, inst_net(c->inst));
-		return 1;
-	}
-	if (!c->sock_path) {
-		snprintf(err, errlen, "the gate socket is missing: " PROG " SOCKET -nick NAME");
-		return 2;
-	}
-	return 0;
+	const struct chat *c = arg;
+
+	fprintf(f, "nick %s, room %s, instance %u", conf_str(conf, O_NICK), c->room,
+		inst_net(c->inst));
 }
+
+static const struct gate_cli_spec chat_cli = {
+	.prog = PROG,
+	.synopsis = "SOCKET -nick NAME [-room ROOM] [-instance N] [-name value ...]",
+	.about = "cloudvpn chat: lines typed on stdin go to the current room (or /msg NICK TEXT\n"
+		 "to one nick); /join ROOM, /who and /quit are commands.  Messages are printed\n"
+		 "on stdout as [ROOM] NICK@NODE: TEXT, NODE being the sender's authenticated\n"
+		 "node.\n",
+	.table = chat_options,
+	.nopts = O_COUNT,
+	.opt_log_level = O_LOG_LEVEL,
+	.opt_debug = O_DEBUG,
+	.opt_syslog = O_SYSLOG,
+	.opt_user = -1,
+	.opt_group = -1,
+	.check = chat_config,
+	.summary = chat_summary,
+};
 
 /* ---------------------------------------------------------------- main */
 
@@ -744,22 +672,10 @@ int main(int argc, char **argv)
 {
 	static struct chat chat;
 	struct chat *c = &chat;
-	const char *flag;
-	char err[ERR_LEN] = "";
-	int r;
+	int status;
 
-	log_init(PROG, false);
-	c->conf = cli_load(argc, argv, &flag, &c->sock_path, err, sizeof(err));
-	r = c->conf ? cli_handle(c, flag, err, sizeof(err)) : 2;
-	if (r) {
-		if (r == 2)
-			fprintf(stderr, PROG ": %s\n" PROG ": try '" PROG " --help'\n", err);
-		conf_free(c->conf);
-		return r - 1;
-	}
-	log_parse_level(conf_str(c->conf, O_LOG_LEVEL), &log_level);
-	log_set_debug(conf_str(c->conf, O_DEBUG));
-	log_init(PROG, conf_bool(c->conf, O_SYSLOG));
+	if (!gate_cli_load(&chat_cli, c, argc, argv, &c->conf, &c->sock_path, &status))
+		return status;
 	c->loop = ev_default_loop(EVFLAG_AUTO);
 	c->gc = gate_client_new(c->loop, c->sock_path, PROG, &chat_ops, c);
 	if (!c->gc) {
@@ -769,10 +685,11 @@ int main(int argc, char **argv)
 	chat_start(c);
 	ev_run(c->loop, 0);
 	log_dbg(LOGS_CORE, "sent %llu, received %llu, shown %llu, malformed %llu, "
-		"other rooms %llu, who answers limited %llu",
+		"bad nicks %llu, other rooms %llu, who answers limited %llu",
 		(unsigned long long)c->cnt.sent, (unsigned long long)c->cnt.received,
 		(unsigned long long)c->cnt.shown, (unsigned long long)c->cnt.malformed,
-		(unsigned long long)c->cnt.other_room, (unsigned long long)c->cnt.who_limited);
+		(unsigned long long)c->cnt.bad_nick, (unsigned long long)c->cnt.other_room,
+		(unsigned long long)c->cnt.who_limited);
 	gate_client_free(c->gc);
 	conf_free(c->conf);
 	return 0;

@@ -1,8 +1,8 @@
 /*
  * ether-gate.c - the L2 gate: a TAP device bridged into the mesh, with MAC
- * learning.  Owns the command line and option table, the device's life
- * (open, configure, up/down commands), the frame path in both directions
- * and what the gate announces to cloud.
+ * learning.  Owns the option table, the device's life (open, configure,
+ * up/down commands), the frame path in both directions and what the gate
+ * announces to cloud; the command line is gate_cli.c's.
  *
  * What is announced: the broadcast subscription "ether.N:*", the TAP's own
  * MAC and every MAC in the learning table.  All of it again (ANN_REPLACE)
@@ -16,26 +16,34 @@
  * unicast goes out with PKT_FLOOD_UNKNOWN so that cloud floods it when
  * nobody owns the destination.  The TAP stays up while cloud is away;
  * frames are then dropped (counted) and learning goes on.
+ *
+ * A frame from cloud is written to the TAP only if its Ethernet header
+ * agrees with the PACKET around it: the frame's source is the PACKET's
+ * (a node can only speak for the MACs it announced) and is unicast and
+ * not zero; its destination is the PACKET's, or the PACKET is a
+ * broadcast and the destination a group address.  Anything else is
+ * counted and dropped; it must neither reach the TAP nor move a MAC.
+ *
+ * mac_max stops at MAC_MAX_LEARNED: cloud lets a gate own at most 8192
+ * prefixes, and the TAP's MAC and "ether.N:*" take two of them.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <net/if.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 #include <ev.h>
 
 #include "addr.h"
 #include "backoff.h"
-#include "caps.h"
 #include "conf.h"
+#include "gate_cli.h"
 #include "gate_client.h"
 #include "gateproto.h"
 #include "log.h"
@@ -52,7 +60,7 @@
 #define EXPIRE_MIN_US 1000000
 #define EXPIRE_JITTER_PCT 10
 #define ERR_LEN 600
-#define MAX_REST 8
+#define MAC_MAX_LEARNED 8190	/* cloud's 8192 prefixes a gate, less our MAC and ether:* */
 
 enum {
 	OPT_IFACE_DEV, OPT_IFACE_PERSIST, OPT_MAC, OPT_MTU, OPT_IFACE_UP_CMD,
@@ -81,8 +89,8 @@ static const struct conf_opt ether_options[OPT_COUNT] = {
 		"Forget and withdraw a learned MAC not seen as a frame's source for this long.",
 		1000000, 86400000000LL },
 	[OPT_MAC_MAX] = { "mac_max", CONF_INT, 0, "4096", "N",
-		"Most MACs learned on this side; more are not announced (traffic to them is flooded).",
-		1, 1048576 },
+		"Most MACs learned on this side (at most 8190); more are not announced (traffic to them is flooded).",
+		1, MAC_MAX_LEARNED },
 	[OPT_USER] = { "user", CONF_STR, 0, NULL, "USER",
 		"After opening the device, switch to this user; all capabilities are dropped in any case." },
 	[OPT_GROUP] = { "group", CONF_STR, 0, NULL, "GROUP",
@@ -106,6 +114,7 @@ struct eg_stats {
 	uint64_t send_err;	/* refused by gate_client (other than a full socket) */
 	uint64_t write_err;	/* writes to the TAP that failed */
 	uint64_t rx_bad;	/* PACKETs from cloud: wrong instance, too short */
+	uint64_t rx_mismatch;	/* PACKETs whose frame header disagrees with them */
 	uint64_t learned, expired, moved, table_full;
 };
 
@@ -343,6 +352,20 @@ static void tap_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 }
 
+/* Does frame f's Ethernet header agree with the PACKET m around it (see
+ * the top)? */
+static bool frame_matches(const struct gate_msg *m, const uint8_t *f)
+{
+	const uint8_t *dst = f, *src = f + MAC_LEN;
+
+	if (m->pkt.src.len != MAC_LEN || memcmp(m->pkt.src.b, src, MAC_LEN) ||
+	    mac_is_group(src) || mac_is_zero(src))
+		return false;
+	if (m->pkt.dst.len == 0)
+		return mac_is_group(dst);
+	return m->pkt.dst.len == MAC_LEN && !memcmp(m->pkt.dst.b, dst, MAC_LEN);
+}
+
 static void packet_from_cloud(struct ether_gate *eg, const struct gate_msg *m)
 {
 	const uint8_t *f = m->pkt.payload, *src = f + MAC_LEN;
@@ -353,6 +376,12 @@ static void packet_from_cloud(struct ether_gate *eg, const struct gate_msg *m)
 		eg->st.rx_bad++;
 		log_dbg(LOGS_GATE, "cloud %s: dropped a %zu-byte packet for instance %#x from %s",
 			eg->socket_path, len, m->pkt.inst, m->pkt.origin);
+		return;
+	}
+	if (!frame_matches(m, f)) {
+		eg->st.rx_mismatch++;
+		log_dbg(LOGS_GATE, "cloud %s: dropped a frame from %s whose addresses are not "
+			"its packet's", eg->socket_path, m->pkt.origin);
 		return;
 	}
 	if (mactable_moved(&eg->macs, src)) {
@@ -434,136 +463,49 @@ static void signals_start(struct ether_gate *eg)
 
 /* ---------------------------------------------------------------- configuration */
 
-struct cmdline {
-	const char *socket;
-	bool help, version, man, check;
-};
-
-static void usage(FILE *f)
+/* What gate_cli does not check and needs no system call. */
+static bool ether_check(void *arg, const struct conf *c, char *err, size_t errlen)
 {
-	fprintf(f,
-		"usage: " PROG " SOCKET [-name value ...] [-@include FILE ...]\n"
-		"       " PROG " --check-config SOCKET [-name value ...] [-@include FILE ...]\n"
-		"       " PROG " --help | --version\n\n"
-		"cloudvpn L2 gate: bridges a TAP device into the mesh through cloud's gate\n"
-		"socket SOCKET, learning the MACs that live on its side.  Options as in cloud\n"
-		"(one `name value' per line in files, # comments, @include FILE).\n\n"
-		"Options:\n");
-	conf_print_help(f, ether_options, OPT_COUNT);
-}
-
-__attribute__((format(printf, 5, 6)))
-static bool opt_error(const struct conf *c, int opt, char *err, size_t errlen,
-		      const char *fmt, ...)
-{
-	const struct conf_value *v = conf_last(c, opt);
-	char what[300];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	if (v->line > 0)
-		snprintf(err, errlen, "%s:%d: option '%s': %s", v->file, v->line,
-			 ether_options[opt].name, what);
-	else
-		snprintf(err, errlen, "%s: option '%s': %s", v->file, ether_options[opt].name, what);
-	return false;
-}
-
-/* What can be checked without touching the system; err names file:line. */
-static bool conf_check(const struct conf *c, const char *socket, char *err, size_t errlen)
-{
-	const char *mac_text = conf_str(c, OPT_MAC);
+	const char *dev = conf_str(c, OPT_IFACE_DEV), *mac_text = conf_str(c, OPT_MAC);
 	uint8_t mac[MAC_LEN] = { 0 };
-	int level;
-	unsigned saved = log_debug_mask;
-	bool ok;
 
-	if (strlen(socket) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
-		snprintf(err, errlen, "command line: gate socket path too long: '%s'", socket);
-		return false;
-	}
-	if (strlen(conf_str(c, OPT_IFACE_DEV)) >= IFNAMSIZ || !conf_str(c, OPT_IFACE_DEV)[0])
-		return opt_error(c, OPT_IFACE_DEV, err, errlen, "a device name has 1 to %d "
-				 "characters, got '%s'", IFNAMSIZ - 1, conf_str(c, OPT_IFACE_DEV));
+	if (strlen(dev) >= IFNAMSIZ || !dev[0])
+		return gate_cli_bad(conf_last(c, OPT_IFACE_DEV), "iface_dev", err, errlen,
+				    "a device name has 1 to %d characters, got '%s'",
+				    IFNAMSIZ - 1, dev);
 	if (mac_text && !mac_parse(mac_text, mac))
-		return opt_error(c, OPT_MAC, err, errlen, "expected a MAC like "
-				 "02:00:00:00:00:01, got '%s'", mac_text);
+		return gate_cli_bad(conf_last(c, OPT_MAC), "mac", err, errlen, "expected a MAC "
+				    "like 02:00:00:00:00:01, got '%s'", mac_text);
 	if (mac_text && (mac_is_group(mac) || mac_is_zero(mac)))
-		return opt_error(c, OPT_MAC, err, errlen, "'%s' is not a unicast address",
-				 mac_text);
-	if (!log_parse_level(conf_str(c, OPT_LOG_LEVEL), &level))
-		return opt_error(c, OPT_LOG_LEVEL, err, errlen, "unknown level '%s' "
-				 "(error, warning, info, debug)", conf_str(c, OPT_LOG_LEVEL));
-	ok = log_set_debug(conf_str(c, OPT_DEBUG));
-	log_debug_mask = saved;
-	if (!ok)
-		return opt_error(c, OPT_DEBUG, err, errlen, "unknown subsystem in '%s'",
-				 conf_str(c, OPT_DEBUG));
+		return gate_cli_bad(conf_last(c, OPT_MAC), "mac", err, errlen,
+				    "'%s' is not a unicast address", mac_text);
 	return true;
 }
 
-static bool cmdline_take(struct cmdline *cl, const char *a, char *err, size_t errlen)
+static void ether_summary(void *arg, const struct conf *c, const char *socket, FILE *f)
 {
-	if (!strncmp(a, "--", 2)) {
-		if (!strcmp(a, "--help"))
-			cl->help = true;
-		else if (!strcmp(a, "--version"))
-			cl->version = true;
-		else if (!strcmp(a, "--man-options"))
-			cl->man = true;
-		else if (!strcmp(a, "--check-config"))
-			cl->check = true;
-		else
-			return snprintf(err, errlen, "command line: unknown flag '%s'", a), false;
-		return true;
-	}
-	if (cl->socket) {
-		snprintf(err, errlen, "command line: unexpected argument '%s' (the gate socket "
-			 "is '%s'; options are '-name value')", a, cl->socket);
-		return false;
-	}
-	cl->socket = a;
-	return true;
+	if (socket)
+		fprintf(f, "socket %s, ", socket);
+	fprintf(f, "device %s, instance ether.%lld", conf_str(c, OPT_IFACE_DEV),
+		conf_int(c, OPT_INSTANCE));
 }
 
-/* Parse argv into a finished, checked configuration; NULL with err set. */
-static struct conf *conf_load(int argc, char **argv, struct cmdline *cl,
-			      char *err, size_t errlen)
-{
-	struct conf *c = conf_new(ether_options, OPT_COUNT);
-	struct conf_err ce;
-	const char *rest[MAX_REST];
-	size_t nrest = 0;
-
-	if (!c) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	if (!conf_parse_args(c, argc, argv, rest, MAX_REST, &nrest, &ce))
-		goto bad_conf;
-	for (size_t i = 0; i < nrest; i++)
-		if (!cmdline_take(cl, rest[i], err, errlen))
-			goto bad;
-	if (cl->help || cl->version || cl->man)
-		return c;	/* no need for a complete configuration */
-	if (!conf_finish(c, &ce))
-		goto bad_conf;
-	if (!cl->socket) {
-		snprintf(err, errlen, "command line: missing the gate socket (cloud's `gate' "
-			 "path), the first argument");
-		goto bad;
-	}
-	if (!conf_check(c, cl->socket, err, errlen))
-		goto bad;
-	return c;
-bad_conf:
-	snprintf(err, errlen, "%s", ce.msg);
-bad:
-	conf_free(c);
-	return NULL;
-}
+static const struct gate_cli_spec ether_cli = {
+	.prog = PROG,
+	.synopsis = "SOCKET [-name value ...] [-@include FILE ...]",
+	.about = "cloudvpn L2 gate: bridges a TAP device into the mesh through cloud's gate\n"
+		 "socket SOCKET, learning the MACs that live on its side.  Options as in cloud\n"
+		 "(one `name value' per line in files, # comments, @include FILE).\n",
+	.table = ether_options,
+	.nopts = OPT_COUNT,
+	.opt_log_level = OPT_LOG_LEVEL,
+	.opt_debug = OPT_DEBUG,
+	.opt_syslog = OPT_SYSLOG,
+	.opt_user = OPT_USER,
+	.opt_group = OPT_GROUP,
+	.check = ether_check,
+	.summary = ether_summary,
+};
 
 /* ---------------------------------------------------------------- device */
 
@@ -665,8 +607,7 @@ static int eg_start(struct ether_gate *eg)
 	signals_start(eg);
 	if (device_open(eg) < 0)
 		return -1;
-	if (caps_drop(conf_str(eg->conf, OPT_USER), conf_str(eg->conf, OPT_GROUP), NULL, false,
-		      NULL, err, sizeof(err)) < 0) {
+	if (gate_cli_drop_privileges(&ether_cli, eg->conf, NULL, err, sizeof(err)) < 0) {
 		log_err(LOGS_CORE, "%s", err);
 		return -1;
 	}
@@ -690,14 +631,15 @@ static void eg_stats_log(struct ether_gate *eg)
 
 	log_info(LOGS_CORE, "%s: frames in %llu, out %llu; dropped: short %llu, bad source %llu, "
 		 "local %llu, cloud down %llu, socket full %llu, oversize %llu, send errors %llu, "
-		 "write errors %llu, bad packets %llu; MACs learned %llu, expired %llu, moved %llu, "
-		 "table full %llu; reconnects %llu",
+		 "write errors %llu, bad packets %llu, mismatched packets %llu; MACs learned %llu, "
+		 "expired %llu, moved %llu, table full %llu; reconnects %llu",
 		 eg->ifname, (unsigned long long)s->frames_in, (unsigned long long)s->frames_out,
 		 (unsigned long long)s->runts, (unsigned long long)s->bad_src,
 		 (unsigned long long)s->local, (unsigned long long)s->down,
 		 (unsigned long long)(gs ? gs->tx_dropped : 0), (unsigned long long)s->oversize,
 		 (unsigned long long)s->send_err, (unsigned long long)s->write_err,
-		 (unsigned long long)s->rx_bad, (unsigned long long)s->learned,
+		 (unsigned long long)s->rx_bad, (unsigned long long)s->rx_mismatch,
+		 (unsigned long long)s->learned,
 		 (unsigned long long)s->expired, (unsigned long long)s->moved,
 		 (unsigned long long)s->table_full,
 		 (unsigned long long)(gs ? gs->reconnects : 0));
@@ -716,41 +658,13 @@ static void eg_free(struct ether_gate *eg)
 		ev_loop_destroy(eg->loop);
 }
 
-static void logging_load(const struct conf *c)
-{
-	log_parse_level(conf_str(c, OPT_LOG_LEVEL), &log_level);
-	log_set_debug(conf_str(c, OPT_DEBUG));
-	log_init(PROG, conf_bool(c, OPT_SYSLOG));
-}
-
 int main(int argc, char **argv)
 {
 	static struct ether_gate eg;
-	struct cmdline cl = { 0 };
-	char err[ERR_LEN] = "";
+	int status;
 
-	log_init(PROG, false);
-	eg.conf = conf_load(argc, argv, &cl, err, sizeof(err));
-	if (!eg.conf) {
-		fprintf(stderr, PROG ": %s\n" PROG ": try '" PROG " --help'\n", err);
-		return 1;
-	}
-	if (cl.help || cl.version || cl.man || cl.check) {
-		if (cl.help)
-			usage(stdout);
-		else if (cl.version)
-			printf(PROG " (cloudvpn) %s\n", PACKAGE_VERSION);
-		else if (cl.man)
-			conf_print_man(stdout, ether_options, OPT_COUNT);
-		else
-			printf(PROG ": configuration OK: socket %s, device %s, instance ether.%lld\n",
-			       cl.socket, conf_str(eg.conf, OPT_IFACE_DEV),
-			       conf_int(eg.conf, OPT_INSTANCE));
-		conf_free(eg.conf);
-		return 0;
-	}
-	eg.socket_path = cl.socket;
-	logging_load(eg.conf);
+	if (!gate_cli_load(&ether_cli, &eg, argc, argv, &eg.conf, &eg.socket_path, &status))
+		return status;
 	if (eg_init(&eg) < 0 || eg_start(&eg) < 0) {
 		eg_free(&eg);
 		return 1;

@@ -1,11 +1,12 @@
 /*
  * ip-gate.c - the L3 gate: a TUN device whose IPv4 and IPv6 packets travel
- * the mesh (DESIGN section 6).  Owns the command line and option table, the
- * device set-up, what this node announces (the host address of every
- * `address' and every `route' prefix), the set of prefixes other nodes own
- * (from cloud's ROUTES) with the kernel routes that point them at the TUN,
- * moving packets between the TUN and cloud, and the ICMP errors answered
- * into the TUN.  Header parsing and ICMP building live in ipv.c.
+ * the mesh (DESIGN section 6).  Owns the option table, the device set-up,
+ * what this node announces (the host address of every `address' and every
+ * `route' prefix), the set of prefixes other nodes own (from cloud's
+ * ROUTES) with the kernel routes that point them at the TUN, moving
+ * packets between the TUN and cloud, and the ICMP errors answered into
+ * the TUN.  Header parsing, ICMP building and the route policy live in
+ * ipv.c, the rtnetlink requests in rtnl.c, the command line in gate_cli.c.
  *
  * Instances: IPv4 travels in INST(AP_IPV4, instance), IPv6 in
  * INST(AP_IPV6, instance); dst and src of a PACKET are the IP header's.
@@ -14,14 +15,26 @@
  *  - a packet is written to the TUN only if ipv_parse accepts it and its
  *    header agrees with the PACKET's instance, dst and src;
  *  - a kernel route exists (`installed') exactly for the remote prefixes
- *    that are not /0 and not inside one of our own subnets or routed
- *    prefixes; losing cloud keeps them (it comes back with a REPLACE),
- *    a REMOVE takes a prefix away, a REPLACE what it did not name (after
+ *    that ipv_route_check lets through: not shorter than /8 (IPv4) or /16
+ *    (IPv6), not inside one of our own subnets or routed prefixes, not
+ *    overlapping a subnet of another interface of the host (the LAN, the
+ *    neighbours that carry the mesh links), inside an `accept_route' when
+ *    there are any; the interfaces' subnets are read again whenever an
+ *    address changes, and the verdicts with them.  Each refusal is logged
+ *    once;
+ *  - only routes we added are ever deleted: they carry RTNL_PROTO, and
+ *    are added with NLM_F_EXCL, so a route of the same prefix and metric
+ *    that is already there is left alone (and the prefix not routed); one
+ *    of a lower metric keeps precedence (rtnl.h);
+ *  - losing cloud keeps the routes (it comes back with a REPLACE), a
+ *    REMOVE takes a prefix away, a REPLACE what it did not name (after
  *    SWEEP_DELAY_S: a long REPLACE goes on in ADD messages), and exiting
  *    removes all;
  *  - routes go through rtnetlink, not `ip route': after the privilege drop
  *    ip-gate keeps CAP_NET_ADMIN, but a program it executed as another
  *    user would not;
+ *  - a fatal read error on the TUN (the device was deleted) stops the
+ *    gate with exit status 1;
  *  - ICMP errors: never about multicast, ICMP errors or later fragments,
  *    at most ICMP_PER_S a second (burst ICMP_BURST), from our first address
  *    of the packet's family (none: no error).  Linux drops an IPv4 packet
@@ -36,24 +49,21 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
-#include <linux/netlink.h>
-#include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 #include <ev.h>
 
 #include "addr.h"
-#include "caps.h"
 #include "conf.h"
+#include "gate_cli.h"
 #include "gate_client.h"
 #include "ipv.h"
 #include "log.h"
+#include "rtnl.h"
 #include "tun.h"
 
 #define container_of(ptr, type, member) \
@@ -61,7 +71,6 @@
 
 #define PROG "ip-gate"
 #define ERR_LEN 600
-#define MAX_ARGS 8
 #define TUN_BUF_LEN 65536
 #define TUN_BUDGET_PKTS 256	/* per wake-up: cloud's socket gets its turn */
 #define ICMP_PER_S 10.0
@@ -70,7 +79,7 @@
 #define SWEEP_DELAY_S 0.25	/* the ADDs that continue a REPLACE arrive within this */
 
 enum ip_opt {
-	O_IFACE_DEV, O_IFACE_PERSIST, O_ADDRESS, O_ROUTE, O_MTU, O_INSTANCE,
+	O_IFACE_DEV, O_IFACE_PERSIST, O_ADDRESS, O_ROUTE, O_ACCEPT_ROUTE, O_MTU, O_INSTANCE,
 	O_UP_CMD, O_DOWN_CMD, O_USER, O_GROUP, O_LOG_LEVEL, O_DEBUG, O_SYSLOG,
 	O_COUNT
 };
@@ -84,6 +93,8 @@ static const struct conf_opt ip_options[O_COUNT] = {
 		"Address of the TUN device, IPv4 or IPv6 (e.g. 10.99.0.1/24, fd99::1/64); the host address is announced to the mesh." },
 	[O_ROUTE] = { "route", CONF_STR, CONF_REPEAT, NULL, "PREFIX/BITS",
 		"Announce a prefix this node is the gateway for (e.g. 192.168.50.0/24): the mesh sends its traffic here." },
+	[O_ACCEPT_ROUTE] = { "accept_route", CONF_STR, CONF_REPEAT, NULL, "PREFIX/BITS",
+		"Route into the device only the prefixes of other nodes that lie inside one of these (the strict setting); without it, any that passes the built-in checks." },
 	[O_MTU] = { "mtu", CONF_INT, 0, "1420", "BYTES",
 		"MTU of the device (at least 1280 with IPv6); longer packets are answered with ICMP.", 576, 65535 },
 	[O_INSTANCE] = { "instance", CONF_INT, 0, "0", "N",
@@ -111,15 +122,17 @@ struct tun_addr {
 
 struct rroute {			/* a prefix another node owns */
 	struct prefix p;
-	bool installed;		/* a kernel route points it at the TUN */
+	bool installed;		/* a kernel route of ours points it at the TUN */
 	bool keep;		/* named since the last REPLACE */
+	bool exists_logged;	/* a route not ours was in the way: said so */
+	enum ipv_route_verdict refused;	/* the refusal last logged (INSTALL: none) */
 };
 
 struct ip_counters {
 	uint64_t tun_rx, tun_bad, tun_mcast, tun_too_big, tun_unsent;
 	uint64_t cloud_rx, cloud_bad, tun_tx, tun_tx_failed;
 	uint64_t unreach_rx, icmp_sent, icmp_limited, icmp_suppressed;
-	uint64_t route_errors;
+	uint64_t route_errors, routes_refused;
 };
 
 struct ipgate {
@@ -127,21 +140,27 @@ struct ipgate {
 	struct conf *conf;
 	const char *sock_path;
 	char ifname[IFNAMSIZ];
-	int ifindex, tun_fd, nl_fd;
-	uint32_t nl_seq;
+	int ifindex, tun_fd;
+	int exit_code;
+	struct rtnl rt;
 	uint16_t net;
 	size_t mtu;
 	bool accept_local;		/* IPv4 errors can come from our address */
 	struct tun_addr *addrs;		/* `address', in order */
 	size_t naddrs;
-	struct prefix *local;		/* our subnets and `route's: never routed to the TUN */
-	size_t nlocal;
 	struct prefix *own;		/* what we announce */
 	size_t nown;
+	struct prefix *local;		/* our subnets and `route's: never routed to the TUN */
+	size_t nlocal;
+	struct prefix *accept;		/* `accept_route' */
+	size_t naccept;
+	struct prefix *ifnets;		/* subnets of the other interfaces (the kernel's) */
+	size_t nifnets;
 	struct rroute *routes;		/* sorted by route_cmp */
 	size_t nroutes, routes_cap;
 	struct gate_client *gc;
 	ev_io tun_io;
+	ev_io addr_io;			/* the host's addresses changed */
 	ev_timer sweep;			/* drops what the last REPLACE did not name */
 	ev_signal sig_term, sig_int, sig_usr1;
 	double icmp_tokens;
@@ -153,66 +172,55 @@ struct ipgate {
 
 /* ---------------------------------------------------------------- config */
 
-/* "file:line" of a value, or "command line". */
-static const char *where(const struct conf_value *v, char *buf, size_t len)
-{
-	if (v->line > 0)
-		snprintf(buf, len, "%s:%d", v->file, v->line);
-	else
-		snprintf(buf, len, "%s", v->file);
-	return buf;
-}
-
-static bool cidr_opt(const struct conf_value *v, uint16_t net, bool exact,
+/* An ADDR/BITS value of option `name'; a prefix (`exact') must have no
+ * host bits set, an address must not be a /0. */
+static bool cidr_opt(const struct conf_value *v, const char *name, uint16_t net, bool exact,
 		     struct addr *a, uint16_t *bits, char *err, size_t errlen)
 {
-	char text[ADDR_TEXT_MAX], at[300];
+	char text[ADDR_TEXT_MAX];
 	struct prefix p;
 
-	if (!ipv_parse_cidr(v->v.s, net, a, bits)) {
-		snprintf(err, errlen, "%s: option '%s': expected an IPv4 or IPv6 "
-			 "ADDR/BITS, got '%s'", where(v, at, sizeof(at)),
-			 exact ? "route" : "address", v->v.s);
-		return false;
-	}
+	if (!ipv_parse_cidr(v->v.s, net, a, bits))
+		return gate_cli_bad(v, name, err, errlen, "expected an IPv4 or IPv6 ADDR/BITS, "
+				    "got '%s'", v->v.s);
 	ipv_prefix_of(&p, a, *bits);
 	if (exact && memcmp(p.a.b, a->b, a->len)) {
 		prefix_format(&p, text, sizeof(text));
-		snprintf(err, errlen, "%s: option 'route': '%s' has host bits set "
-			 "(did you mean %s?)", where(v, at, sizeof(at)), v->v.s,
-			 strchr(text, ':') + 1);
-		return false;
+		return gate_cli_bad(v, name, err, errlen, "'%s' has host bits set (did you "
+				    "mean %s?)", v->v.s, strchr(text, ':') + 1);
 	}
-	if (!exact && *bits == 0) {
-		snprintf(err, errlen, "%s: option 'address': '%s': a /0 subnet is not an address",
-			 where(v, at, sizeof(at)), v->v.s);
-		return false;
-	}
+	if (!exact && *bits == 0)
+		return gate_cli_bad(v, name, err, errlen, "'%s': a /0 subnet is not an address",
+				    v->v.s);
 	return true;
 }
 
-/* Fill addrs, local and own from the options; false with err set. */
-static bool ip_config(struct ipgate *g, char *err, size_t errlen)
+/* Fill addrs, own, local and accept from c; false with err set. */
+static bool ip_config(void *arg, const struct conf *c, char *err, size_t errlen)
 {
-	size_t na = conf_count(g->conf, O_ADDRESS), nr = conf_count(g->conf, O_ROUTE);
+	struct ipgate *g = arg;
+	size_t na = conf_count(c, O_ADDRESS), nr = conf_count(c, O_ROUTE);
+	size_t nacc = conf_count(c, O_ACCEPT_ROUTE);
 	bool v6 = false;
 
-	g->net = (uint16_t)conf_int(g->conf, O_INSTANCE);
-	g->mtu = (size_t)conf_int(g->conf, O_MTU);
+	g->net = (uint16_t)conf_int(c, O_INSTANCE);
+	g->mtu = (size_t)conf_int(c, O_MTU);
 	g->addrs = calloc(na + 1, sizeof(*g->addrs));
 	g->local = calloc(na + nr + 1, sizeof(*g->local));
+	g->accept = calloc(nacc + 1, sizeof(*g->accept));
 	g->own = calloc(na + nr + 1, sizeof(*g->own));
-	if (!g->addrs || !g->local || !g->own) {
+	if (!g->addrs || !g->local || !g->accept || !g->own) {
 		snprintf(err, errlen, "out of memory");
 		return false;
 	}
 	for (size_t i = 0; i < na + nr; i++) {
-		const struct conf_value *v = i < na ? conf_get(g->conf, O_ADDRESS, i) :
-					     conf_get(g->conf, O_ROUTE, i - na);
+		const struct conf_value *v = i < na ? conf_get(c, O_ADDRESS, i) :
+					     conf_get(c, O_ROUTE, i - na);
 		struct addr a;
 		uint16_t bits;
 
-		if (!cidr_opt(v, g->net, i >= na, &a, &bits, err, errlen))
+		if (!cidr_opt(v, i < na ? "address" : "route", g->net, i >= na, &a, &bits,
+			      err, errlen))
 			return false;
 		v6 = v6 || a.len == 16;
 		ipv_prefix_of(&g->local[g->nlocal++], &a, bits);
@@ -224,159 +232,85 @@ static bool ip_config(struct ipgate *g, char *err, size_t errlen)
 			ipv_prefix_of(&g->own[g->nown++], &a, bits);
 		}
 	}
+	for (size_t i = 0; i < nacc; i++) {
+		struct addr a;
+		uint16_t bits;
+
+		if (!cidr_opt(conf_get(c, O_ACCEPT_ROUTE, i), "accept_route", g->net, true, &a,
+			      &bits, err, errlen))
+			return false;
+		ipv_prefix_of(&g->accept[g->naccept++], &a, bits);
+	}
 	if (g->nown == 0) {
 		snprintf(err, errlen, "nothing to announce: set at least one 'address' or 'route'");
 		return false;
 	}
-	if (v6 && g->mtu < IPV6_MTU_MIN) {
-		char at[300];
-
-		snprintf(err, errlen, "%s: option 'mtu': IPv6 needs at least %d, got %zu",
-			 where(conf_last(g->conf, O_MTU), at, sizeof(at)), IPV6_MTU_MIN, g->mtu);
-		return false;
-	}
-	if (strlen(conf_str(g->conf, O_IFACE_DEV)) >= IFNAMSIZ) {
+	if (v6 && g->mtu < IPV6_MTU_MIN)
+		return gate_cli_bad(conf_last(c, O_MTU), "mtu", err, errlen,
+				    "IPv6 needs at least %d, got %zu", IPV6_MTU_MIN, g->mtu);
+	if (strlen(conf_str(c, O_IFACE_DEV)) >= IFNAMSIZ) {
 		snprintf(err, errlen, "option 'iface_dev': '%s' is longer than %d bytes",
-			 conf_str(g->conf, O_IFACE_DEV), IFNAMSIZ - 1);
+			 conf_str(c, O_IFACE_DEV), IFNAMSIZ - 1);
 		return false;
 	}
 	return true;
 }
 
-static bool logging_check(const struct conf *c, char *err, size_t errlen)
+static void ip_summary(void *arg, const struct conf *c, const char *socket, FILE *f)
 {
-	const struct conf_value *v = conf_last(c, O_LOG_LEVEL);
-	unsigned saved = log_debug_mask;
-	char at[300];
-	int level;
-	bool ok;
+	const struct ipgate *g = arg;
 
-	if (!log_parse_level(v->v.s, &level)) {
-		snprintf(err, errlen, "%s: option 'log_level': unknown level '%s' "
-			 "(error, warning, info, debug)", where(v, at, sizeof(at)), v->v.s);
-		return false;
-	}
-	v = conf_last(c, O_DEBUG);
-	ok = log_set_debug(v->v.s);
-	log_debug_mask = saved;
-	if (!ok)
-		snprintf(err, errlen, "%s: option 'debug': unknown subsystem in '%s'",
-			 where(v, at, sizeof(at)), v->v.s);
-	return ok;
+	fprintf(f, "%zu addresses, %zu routes, instance %u, mtu %zu", g->naddrs,
+		g->nown - g->naddrs, g->net, g->mtu);
+	if (g->naccept)
+		fprintf(f, ", %zu accepted prefixes", g->naccept);
 }
+
+static const struct gate_cli_spec ip_cli = {
+	.prog = PROG,
+	.synopsis = "SOCKET [-name value ...] [-@include FILE ...]",
+	.about = "cloudvpn IP gate: a TUN device whose IPv4/IPv6 packets travel the mesh through\n"
+		 "cloud's gate SOCKET.  Options as for cloud: `-name value' on the command line,\n"
+		 "`name value' lines in included files.\n",
+	.table = ip_options,
+	.nopts = O_COUNT,
+	.opt_log_level = O_LOG_LEVEL,
+	.opt_debug = O_DEBUG,
+	.opt_syslog = O_SYSLOG,
+	.opt_user = O_USER,
+	.opt_group = O_GROUP,
+	.check = ip_config,
+	.summary = ip_summary,
+};
 
 /* ---------------------------------------------------------------- kernel routes */
 
-static int nl_open(char *err, size_t errlen)
-{
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	struct timeval tv = { NL_TIMEOUT_MS / 1000, (NL_TIMEOUT_MS % 1000) * 1000 };
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		snprintf(err, errlen, "rtnetlink: %s", strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	return fd;
-}
-
-struct rt_req {
-	struct nlmsghdr nh;
-	struct rtmsg rt;
-	char attrs[64];		/* RTA_DST (16 bytes at most) and RTA_OIF */
-};
-
-static void nl_attr(struct rt_req *req, uint16_t type, const void *data, size_t len)
-{
-	size_t off = NLMSG_ALIGN(req->nh.nlmsg_len);
-	struct rtattr rta = { .rta_len = (unsigned short)RTA_LENGTH(len), .rta_type = type };
-
-	memcpy((char *)req + off, &rta, sizeof(rta));
-	memcpy((char *)req + off + RTA_LENGTH(0), data, len);
-	req->nh.nlmsg_len = (uint32_t)(off + RTA_ALIGN(rta.rta_len));
-}
-
-/* Wait for the kernel's answer to request seq: 0 or -errno. */
-static int nl_ack(int fd, uint32_t seq)
-{
-	char buf[4096] __attribute__((aligned(NLMSG_ALIGNTO)));
-
-	for (;;) {
-		ssize_t n = recv(fd, buf, sizeof(buf), 0);
-		struct nlmsghdr *nh = (struct nlmsghdr *)buf;
-		size_t left = n > 0 ? (size_t)n : 0;
-
-		if (n < 0)
-			return errno == EINTR ? -EINTR : -errno;
-		for (; NLMSG_OK(nh, left); nh = NLMSG_NEXT(nh, left)) {
-			if (nh->nlmsg_seq != seq || nh->nlmsg_type != NLMSG_ERROR)
-				continue;
-			if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(struct nlmsgerr)))
-				return -EPROTO;
-			return ((struct nlmsgerr *)NLMSG_DATA(nh))->error;
-		}
-	}
-}
-
-/* `ip route replace P dev IFACE' (add) or `ip route del P dev IFACE'. */
-static int rt_change(struct ipgate *g, bool add, const struct prefix *p)
-{
-	struct rt_req req;
-	uint32_t oif = (uint32_t)g->ifindex;
-	bool v4 = p->a.len == 4;
-
-	memset(&req, 0, sizeof(req));
-	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
-	req.nh.nlmsg_type = add ? RTM_NEWROUTE : RTM_DELROUTE;
-	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK |
-			     (add ? NLM_F_CREATE | NLM_F_REPLACE : 0);
-	req.nh.nlmsg_seq = ++g->nl_seq;
-	req.rt.rtm_family = v4 ? AF_INET : AF_INET6;
-	req.rt.rtm_dst_len = (unsigned char)p->bits;
-	req.rt.rtm_table = RT_TABLE_MAIN;
-	req.rt.rtm_protocol = add ? RTPROT_BOOT : 0;
-	req.rt.rtm_scope = !add ? RT_SCOPE_NOWHERE : v4 ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
-	req.rt.rtm_type = RTN_UNICAST;
-	nl_attr(&req, RTA_DST, p->a.b, p->a.len);
-	nl_attr(&req, RTA_OIF, &oif, sizeof(oif));
-	if (send(g->nl_fd, &req, req.nh.nlmsg_len, 0) < 0)
-		return -errno;
-	return nl_ack(g->nl_fd, req.nh.nlmsg_seq);
-}
-
-/* Does this remote prefix need a route through the TUN? */
-static bool route_wanted(const struct ipgate *g, const struct prefix *p)
-{
-	if (p->bits == 0)
-		return false;	/* never take over the default route */
-	for (size_t i = 0; i < g->nlocal; i++)
-		if (ipv_prefix_contains(&g->local[i], p))
-			return false;
-	return true;
-}
-
-/* (Re)install r's kernel route if it needs one; `replace' is idempotent,
- * so doing it again also repairs a route the kernel dropped (the device
- * was set down and up). */
+/* Add r's kernel route.  Again when we think it is there: that repairs a
+ * route the kernel dropped (the device was set down and up), and EEXIST
+ * then means it is still there. */
 static void route_install(struct ipgate *g, struct rroute *r)
 {
 	char text[ADDR_TEXT_MAX];
-	int e;
+	int e = rtnl_route_add(&g->rt, g->ifindex, &r->p);
 
+	if (e == -EEXIST && r->installed)
+		return;
 	prefix_format(&r->p, text, sizeof(text));
-	if (!route_wanted(g, &r->p)) {
-		log_dbg(LOGS_ROUTE, "%s: covered locally, no kernel route", text);
+	if (e == -EEXIST) {
+		if (!r->exists_logged) {
+			g->cnt.routes_refused++;
+			log_warn(LOGS_ROUTE, "not routing %s to %s: the kernel already has a route "
+				 "for it that ip-gate did not add", text, g->ifname);
+		}
+		r->exists_logged = true;
 		return;
 	}
-	e = rt_change(g, true, &r->p);
 	if (e < 0) {
 		g->cnt.route_errors++;
 		log_warn(LOGS_ROUTE, "cannot route %s to %s: %s", text, g->ifname, strerror(-e));
 		return;
 	}
+	r->exists_logged = false;
 	if (!r->installed)
 		log_info(LOGS_ROUTE, "route %s dev %s", text, g->ifname);
 	r->installed = true;
@@ -391,7 +325,7 @@ static void route_uninstall(struct ipgate *g, struct rroute *r)
 		return;
 	r->installed = false;
 	prefix_format(&r->p, text, sizeof(text));
-	e = rt_change(g, false, &r->p);
+	e = rtnl_route_del(&g->rt, g->ifindex, &r->p);
 	if (e < 0 && e != -ESRCH) {
 		g->cnt.route_errors++;
 		log_warn(LOGS_ROUTE, "cannot remove route %s from %s: %s", text, g->ifname,
@@ -399,6 +333,90 @@ static void route_uninstall(struct ipgate *g, struct rroute *r)
 		return;
 	}
 	log_info(LOGS_ROUTE, "route %s removed", text);
+}
+
+/* Log why p gets no route, once per prefix and reason. */
+static void route_refused(struct ipgate *g, struct rroute *r, enum ipv_route_verdict v,
+			  size_t which)
+{
+	char text[ADDR_TEXT_MAX], sub[ADDR_TEXT_MAX];
+
+	prefix_format(&r->p, text, sizeof(text));
+	if (v == IPV_ROUTE_LOCAL) {
+		log_dbg(LOGS_ROUTE, "%s: covered locally, no kernel route", text);
+		return;
+	}
+	if (r->refused == v)
+		return;
+	r->refused = v;
+	g->cnt.routes_refused++;
+	if (v == IPV_ROUTE_TOO_SHORT) {
+		log_warn(LOGS_ROUTE, "not routing %s to %s: shorter than /%d", text, g->ifname,
+			 r->p.a.len == 4 ? IPV4_ROUTE_BITS_MIN : IPV6_ROUTE_BITS_MIN);
+	} else if (v == IPV_ROUTE_OVERLAP) {
+		prefix_format(&g->ifnets[which], sub, sizeof(sub));
+		log_warn(LOGS_ROUTE, "not routing %s to %s: it overlaps %s, a subnet of another "
+			 "interface", text, g->ifname, strchr(sub, ':') + 1);
+	} else {
+		log_warn(LOGS_ROUTE, "not routing %s to %s: outside every accept_route", text,
+			 g->ifname);
+	}
+}
+
+/* Bring r's kernel route in line with the policy; repair: add it again
+ * even if we think it is there (see route_install). */
+static void route_apply(struct ipgate *g, struct rroute *r, bool repair)
+{
+	struct ipv_route_policy pol = {
+		.local = g->local, .nlocal = g->nlocal, .ifnets = g->ifnets,
+		.nifnets = g->nifnets, .accept = g->accept, .naccept = g->naccept,
+	};
+	size_t which = 0;
+	enum ipv_route_verdict v = ipv_route_check(&pol, &r->p, &which);
+
+	if (v != IPV_ROUTE_INSTALL) {
+		route_uninstall(g, r);
+		route_refused(g, r, v, which);
+		return;
+	}
+	r->refused = IPV_ROUTE_INSTALL;
+	if (repair || !r->installed)
+		route_install(g, r);
+}
+
+/* Read the other interfaces' subnets again; 0 or -errno (the old ones kept). */
+static int ifnets_load(struct ipgate *g)
+{
+	struct prefix *p;
+	size_t n;
+	int e = rtnl_subnets(&g->rt, g->ifindex, g->net, &p, &n);
+
+	if (e < 0) {
+		free(p);
+		return e;
+	}
+	free(g->ifnets);
+	g->ifnets = p;
+	g->nifnets = n;
+	return 0;
+}
+
+static void addr_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct ipgate *g = container_of(w, struct ipgate, addr_io);
+	int e;
+
+	if (!rtnl_addrs_changed(&g->rt))
+		return;
+	e = ifnets_load(g);
+	if (e < 0) {
+		log_warn(LOGS_ROUTE, "addresses changed, but cannot list them: %s", strerror(-e));
+		return;
+	}
+	log_dbg(LOGS_ROUTE, "addresses changed: %zu subnets on other interfaces",
+		g->nifnets);
+	for (size_t i = 0; i < g->nroutes; i++)
+		route_apply(g, &g->routes[i], false);
 }
 
 /* ---------------------------------------------------------------- the set of remote prefixes */
@@ -437,7 +455,7 @@ static size_t route_find(const struct ipgate *g, const struct prefix *p, bool *f
 }
 
 /* A prefix from ROUTES ADD or REPLACE; a REPLACE installs known ones again
- * (see route_install), an ADD only those that failed before. */
+ * (see route_install), an ADD only those that are not installed. */
 static void route_add(struct ipgate *g, const struct prefix *p, bool replace)
 {
 	bool found;
@@ -445,8 +463,7 @@ static void route_add(struct ipgate *g, const struct prefix *p, bool replace)
 
 	if (found) {
 		g->routes[i].keep = true;
-		if (replace || !g->routes[i].installed)
-			route_install(g, &g->routes[i]);
+		route_apply(g, &g->routes[i], replace);
 		return;
 	}
 	if (g->nroutes == g->routes_cap) {
@@ -463,7 +480,7 @@ static void route_add(struct ipgate *g, const struct prefix *p, bool replace)
 	memmove(&g->routes[i + 1], &g->routes[i], (g->nroutes - i) * sizeof(*g->routes));
 	g->nroutes++;
 	g->routes[i] = (struct rroute){ .p = *p, .keep = true };
-	route_install(g, &g->routes[i]);
+	route_apply(g, &g->routes[i], false);
 }
 
 static void route_remove_at(struct ipgate *g, size_t i)
@@ -616,8 +633,13 @@ static void tun_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				log_err(LOGS_DATA, "%s: read: %s", g->ifname, strerror(errno));
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			/* the device is gone (EBADFD): the fd would stay readable */
+			log_err(LOGS_CORE, "%s: read: %s; stopping", g->ifname, strerror(errno));
+			ev_io_stop(loop, w);
+			g->exit_code = 1;
+			ev_break(loop, EVBREAK_ALL);
 			return;
 		}
 		from_tun(g, g->buf, (size_t)n);
@@ -753,6 +775,23 @@ static bool set_accept_local(const char *ifname)
 	return ok;
 }
 
+/* rtnetlink, routes an earlier run left on a persistent device, the
+ * subnets of the other interfaces (after iface_up_cmd: it may add some). */
+static int routes_open(struct ipgate *g, char *err, size_t errlen)
+{
+	int e = rtnl_open(&g->rt, NL_TIMEOUT_MS, true);
+
+	if (!e && (e = rtnl_flush(&g->rt, g->ifindex)) > 0)
+		log_info(LOGS_ROUTE, "%s: removed %d routes left by an earlier run", g->ifname, e);
+	if (e >= 0)
+		e = ifnets_load(g);
+	if (e < 0) {
+		snprintf(err, errlen, "rtnetlink: %s", strerror(-e));
+		return -1;
+	}
+	return 0;
+}
+
 static int device_open(struct ipgate *g, char *err, size_t errlen)
 {
 	static const int keep[] = { CAP_NET_ADMIN, -1 };
@@ -778,15 +817,17 @@ static int device_open(struct ipgate *g, char *err, size_t errlen)
 		log_warn(LOGS_CORE, "%s: cannot set accept_local: IPv4 ICMP errors will come "
 			 "from the unreachable address itself", g->ifname);
 	g->ifindex = (int)if_nametoindex(g->ifname);
-	g->nl_fd = nl_open(err, errlen);
-	if (!g->ifindex || g->nl_fd < 0)
+	if (!g->ifindex) {
+		snprintf(err, errlen, "%s: %s", g->ifname, strerror(errno));
 		return -1;
+	}
 	if (up && tun_run_script(up, g->ifname, why, sizeof(why)) < 0) {
 		snprintf(err, errlen, "iface_up_cmd: %s", why);
 		return -1;
 	}
-	return caps_drop(conf_str(g->conf, O_USER), conf_str(g->conf, O_GROUP), NULL,
-			 false, keep, err, errlen) < 0 ? -1 : 0;
+	if (routes_open(g, err, errlen) < 0)
+		return -1;
+	return gate_cli_drop_privileges(&ip_cli, g->conf, keep, err, errlen) < 0 ? -1 : 0;
 }
 
 static void log_counters(const struct ipgate *g)
@@ -796,7 +837,7 @@ static void log_counters(const struct ipgate *g)
 	log_info(LOGS_CORE, "%s: from tun %llu (malformed %llu, multicast %llu, too big %llu, "
 		 "unsent %llu); from cloud %llu (malformed %llu), to tun %llu (failed %llu); "
 		 "unreachable %llu; icmp sent %llu, rate-limited %llu, suppressed %llu; "
-		 "routes %zu, route errors %llu", g->ifname,
+		 "routes %zu, route errors %llu, routes refused %llu", g->ifname,
 		 (unsigned long long)c->tun_rx, (unsigned long long)c->tun_bad,
 		 (unsigned long long)c->tun_mcast, (unsigned long long)c->tun_too_big,
 		 (unsigned long long)c->tun_unsent, (unsigned long long)c->cloud_rx,
@@ -804,7 +845,7 @@ static void log_counters(const struct ipgate *g)
 		 (unsigned long long)c->tun_tx_failed, (unsigned long long)c->unreach_rx,
 		 (unsigned long long)c->icmp_sent, (unsigned long long)c->icmp_limited,
 		 (unsigned long long)c->icmp_suppressed, g->nroutes,
-		 (unsigned long long)c->route_errors);
+		 (unsigned long long)c->route_errors, (unsigned long long)c->routes_refused);
 }
 
 static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
@@ -844,121 +885,26 @@ static void ip_shutdown(struct ipgate *g)
 	log_counters(g);
 	gate_client_free(g->gc);
 	close(g->tun_fd);
-	close(g->nl_fd);
+	rtnl_close(&g->rt);
 	free(g->routes);
 	free(g->own);
 	free(g->local);
+	free(g->accept);
+	free(g->ifnets);
 	free(g->addrs);
 }
 
-/* ---------------------------------------------------------------- command line */
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: " PROG " SOCKET [-name value ...] [-@include FILE ...]\n"
-		"       " PROG " --check-config [SOCKET] [-name value ...] [-@include FILE ...]\n"
-		"       " PROG " --help | --version | --man-options\n\n"
-		"cloudvpn IP gate: a TUN device whose IPv4/IPv6 packets travel the mesh through\n"
-		"cloud's gate SOCKET.  Options as for cloud: `-name value' on the command line,\n"
-		"`name value' lines in included files.\n\nOptions:\n");
-	conf_print_help(f, ip_options, O_COUNT);
-}
-
-static bool known_flag(const char *s)
-{
-	static const char *const known[] = { "--help", "--version", "--man-options",
-					     "--check-config" };
-
-	for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
-		if (!strcmp(s, known[k]))
-			return true;
-	return false;
-}
-
-/* Parse argv: *flag gets the one --flag (or NULL), *sock the positional
- * argument.  NULL with err set on any error. */
-static struct conf *cli_load(int argc, char **argv, const char **flag, const char **sock,
-			     char *err, size_t errlen)
-{
-	struct conf *c = conf_new(ip_options, O_COUNT);
-	const char *rest[MAX_ARGS];
-	size_t nrest = 0;
-	struct conf_err ce;
-
-	*flag = *sock = NULL;
-	if (!c || !conf_parse_args(c, argc, argv, rest, MAX_ARGS, &nrest, &ce))
-		goto bad;
-	for (size_t i = 0; i < nrest; i++) {
-		bool is_flag = !strncmp(rest[i], "--", 2);
-		const char **slot = is_flag ? flag : sock;
-
-		if (*slot || (is_flag && !known_flag(rest[i]))) {
-			snprintf(err, errlen, "command line: unexpected argument '%s'", rest[i]);
-			conf_free(c);
-			return NULL;
-		}
-		*slot = rest[i];
-	}
-	if (*flag && strcmp(*flag, "--check-config"))
-		return c;	/* --help and co need no complete configuration */
-	if (conf_finish(c, &ce))
-		return c;
-bad:
-	snprintf(err, errlen, "%s", c ? ce.msg : "out of memory");
-	conf_free(c);
-	return NULL;
-}
-
-/* 0: go on and run; otherwise the exit status + 1. */
-static int cli_handle(struct ipgate *g, const char *flag, char *err, size_t errlen)
-{
-	if (flag && !strcmp(flag, "--help")) {
-		usage(stdout);
-		return 1;
-	}
-	if (flag && !strcmp(flag, "--version")) {
-		printf(PROG " (cloudvpn) %s\n", PACKAGE_VERSION);
-		return 1;
-	}
-	if (flag && !strcmp(flag, "--man-options")) {
-		conf_print_man(stdout, ip_options, O_COUNT);
-		return 1;
-	}
-	if (!logging_check(g->conf, err, errlen) || !ip_config(g, err, errlen))
-		return 2;
-	if (flag && !strcmp(flag, "--check-config")) {
-		printf(PROG ": configuration OK: %zu addresses, %zu routes, instance %u, mtu %zu\n",
-		       g->naddrs, g->nown - g->naddrs, g->net, g->mtu);
-		return 1;
-	}
-	if (!g->sock_path) {
-		snprintf(err, errlen, "the gate socket is missing: " PROG " SOCKET [options]");
-		return 2;
-	}
-	return 0;
-}
+/* ---------------------------------------------------------------- main */
 
 int main(int argc, char **argv)
 {
-	static struct ipgate gate = { .tun_fd = -1, .nl_fd = -1 };
+	static struct ipgate gate = { .tun_fd = -1, .rt = { .fd = -1, .watch_fd = -1 } };
 	struct ipgate *g = &gate;
-	const char *flag;
 	char err[ERR_LEN] = "";
-	int r;
+	int status;
 
-	log_init(PROG, false);
-	g->conf = cli_load(argc, argv, &flag, &g->sock_path, err, sizeof(err));
-	r = g->conf ? cli_handle(g, flag, err, sizeof(err)) : 2;
-	if (r) {
-		if (r == 2)
-			fprintf(stderr, PROG ": %s\n" PROG ": try '" PROG " --help'\n", err);
-		conf_free(g->conf);
-		return r - 1;
-	}
-	log_parse_level(conf_str(g->conf, O_LOG_LEVEL), &log_level);
-	log_set_debug(conf_str(g->conf, O_DEBUG));
-	log_init(PROG, conf_bool(g->conf, O_SYSLOG));
+	if (!gate_cli_load(&ip_cli, g, argc, argv, &g->conf, &g->sock_path, &status))
+		return status;
 	g->loop = ev_default_loop(EVFLAG_AUTO);
 	signals_start(g);
 	if (device_open(g, err, sizeof(err)) < 0) {
@@ -975,10 +921,12 @@ int main(int argc, char **argv)
 	}
 	ev_io_init(&g->tun_io, tun_cb, g->tun_fd, EV_READ);
 	ev_io_start(g->loop, &g->tun_io);
+	ev_io_init(&g->addr_io, addr_cb, g->rt.watch_fd, EV_READ);
+	ev_io_start(g->loop, &g->addr_io);
 	log_info(LOGS_CORE, "%s up: mtu %zu, %zu addresses, %zu routed prefixes, instance %u",
 		 g->ifname, g->mtu, g->naddrs, g->nown - g->naddrs, g->net);
 	ev_run(g->loop, 0);
 	ip_shutdown(g);
 	conf_free(g->conf);
-	return 0;
+	return g->exit_code;
 }

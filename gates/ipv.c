@@ -1,8 +1,9 @@
 /*
  * ipv.c - IPv4/IPv6 header parsing, ICMP error building and checksums for
  * ip-gate (see ipv.h).  Owns the rules for what counts as a well-formed
- * packet on either side of the gate and for when an ICMP error may be
- * sent at all; ip-gate.c only moves bytes.
+ * packet on either side of the gate, for when an ICMP error may be sent
+ * at all and for which remote prefixes a kernel route may be installed;
+ * ip-gate.c only moves bytes and carries out the verdicts.
  *
  * Pure: every read is preceded by a length check, nothing is kept.
  */
@@ -324,4 +325,30 @@ void ipv_prefix_of(struct prefix *p, const struct addr *a, uint16_t bits)
 bool ipv_prefix_contains(const struct prefix *x, const struct prefix *y)
 {
 	return x->bits <= y->bits && prefix_covers(x, &y->a);
+}
+
+bool ipv_prefix_overlaps(const struct prefix *x, const struct prefix *y)
+{
+	return ipv_prefix_contains(x, y) || ipv_prefix_contains(y, x);
+}
+
+enum ipv_route_verdict ipv_route_check(const struct ipv_route_policy *pol,
+				       const struct prefix *p, size_t *which)
+{
+	bool accepted = pol->naccept == 0;
+
+	if (p->bits < (p->a.len == 4 ? IPV4_ROUTE_BITS_MIN : IPV6_ROUTE_BITS_MIN))
+		return IPV_ROUTE_TOO_SHORT;
+	for (size_t i = 0; i < pol->nlocal; i++)
+		if (ipv_prefix_contains(&pol->local[i], p))
+			return IPV_ROUTE_LOCAL;
+	for (size_t i = 0; i < pol->nifnets; i++) {
+		if (ipv_prefix_overlaps(&pol->ifnets[i], p)) {
+			*which = i;
+			return IPV_ROUTE_OVERLAP;
+		}
+	}
+	for (size_t i = 0; i < pol->naccept && !accepted; i++)
+		accepted = ipv_prefix_contains(&pol->accept[i], p);
+	return accepted ? IPV_ROUTE_INSTALL : IPV_ROUTE_NOT_ACCEPTED;
 }

@@ -2,7 +2,8 @@
  * ipv.h - what ip-gate knows about IP packets: parsing IPv4/IPv6 headers
  * into mesh addresses, building the ICMP errors a router answers with
  * (destination unreachable, fragmentation needed / packet too big), the
- * Internet checksum, and the "ADDR/BITS" text of interface addresses.
+ * Internet checksum, the "ADDR/BITS" text of interface addresses, and the
+ * policy on which remote prefixes may be routed into the TUN.
  *
  * Everything here is pure: no I/O, no globals, no logging.  Buffers are
  * borrowed, never kept.
@@ -90,5 +91,38 @@ bool ipv_parse_cidr(const char *s, uint16_t net, struct addr *a, uint16_t *bits)
 void ipv_prefix_of(struct prefix *p, const struct addr *a, uint16_t bits);
 /* Does x cover all of y (same instance and length, x no longer than y)? */
 bool ipv_prefix_contains(const struct prefix *x, const struct prefix *y);
+/* Do x and y share an address (one contains the other)? */
+bool ipv_prefix_overlaps(const struct prefix *x, const struct prefix *y);
+
+/*
+ * Which remote prefixes ip-gate routes into its TUN.  A prefix another
+ * node announces could otherwise take this host's traffic: a default
+ * route in two halves (0.0.0.0/1 + 128.0.0.0/1), the LAN, or the address
+ * of the neighbour that carries the mesh link itself.  In this order:
+ */
+#define IPV4_ROUTE_BITS_MIN 8
+#define IPV6_ROUTE_BITS_MIN 16
+
+enum ipv_route_verdict {
+	IPV_ROUTE_INSTALL,	/* route it into the TUN */
+	IPV_ROUTE_TOO_SHORT,	/* shorter than IPV4/IPV6_ROUTE_BITS_MIN */
+	IPV_ROUTE_LOCAL,	/* inside one of our own subnets or routes: no route needed */
+	IPV_ROUTE_OVERLAP,	/* overlaps a subnet of another interface */
+	IPV_ROUTE_NOT_ACCEPTED,	/* outside every accepted prefix */
+};
+
+struct ipv_route_policy {
+	const struct prefix *local;	/* our subnets and announced routes */
+	size_t nlocal;
+	const struct prefix *ifnets;	/* subnets of the host's other interfaces */
+	size_t nifnets;
+	const struct prefix *accept;	/* accept_route; none: accept any */
+	size_t naccept;
+};
+
+/* The verdict on remote prefix p; for IPV_ROUTE_OVERLAP *which is the
+ * index of the first subnet in ifnets it overlaps. */
+enum ipv_route_verdict ipv_route_check(const struct ipv_route_policy *pol,
+				       const struct prefix *p, size_t *which);
 
 #endif

@@ -151,7 +151,7 @@ int tun_set_promisc(const char *name, bool on)
 static void child_exec(char *const argv[], const char *iface, int out)
 {
 	sigset_t none;
-	int null = open("/dev/null", O_RDONLY);
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);	/* only its dup2 copy stays */
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);

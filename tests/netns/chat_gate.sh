@@ -4,7 +4,9 @@
 # "[lobby] alice@a: ..." (the node name is the one the mesh authenticated);
 # "/msg bob ..." reaches bob only, as "[private] alice@a: ..."; rooms joined
 # with /join keep their talk to themselves; /who lists who is where; /quit
-# and end of input leave.
+# and end of input leave.  Bidirectional controls in a message are shown as
+# '?'; a packet whose source is not a valid nick ("ev@l", which would print
+# as ev@l@b) is dropped.
 . "$(dirname "$0")/lib.sh"
 e2e_begin
 need_gates chat-gate
@@ -37,6 +39,39 @@ check "alice reads '[lobby] carol@c: hi, carol here'" \
 	wait_for 3 chat_saw a chat "[lobby] carol@c: hi, carol here"
 check "bob reads '[lobby] carol@c: hi, carol here'" \
 	wait_for 3 chat_saw b chat "[lobby] carol@c: hi, carol here"
+
+# --- bidirectional controls (U+200E, U+200F, U+061C, U+202E, U+2067) print as '?'
+chat_say a chat "$(printf 'bidi x\342\200\216y\342\200\217z\330\234w\342\200\256v\342\201\247u')"
+check "bob reads '[lobby] alice@a: bidi x?y?z?w?v?u'" \
+	wait_for 3 chat_saw b chat "[lobby] alice@a: bidi x?y?z?w?v?u"
+
+# --- a gate on b that owns the nicks "ev@l" and "mallory" writes to the lobby
+# fake.py SOCKET : announce both, send a broadcast and a direct message to
+# alice as ev@l, then a broadcast as mallory.
+cat >"$T/fake.py" <<'EOF'
+import socket, struct, sys, time
+CHAT = 16 << 16
+def s8(b): return bytes([len(b)]) + b
+def pfx(b): return struct.pack(">IHB", CHAT, 8 * len(b), len(b)) + b
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+s.send(b"\x01\x00" + struct.pack(">H", 1) + s8(b"fake"))
+assert s.recv(1 << 17)[0] == 1
+s.send(b"\x02\x00\x00" + struct.pack(">H", 2) + pfx(b"ev@l") + pfx(b"mallory"))
+time.sleep(1)                   # the other nodes learn that b owns them
+def packet(dst, src, payload):
+    s.send(b"\x04\x00" + struct.pack(">I", CHAT) + s8(dst) + s8(src) + s8(b"") + payload)
+packet(b"", b"ev@l", b"M lobby\nspoofed broadcast")
+packet(b"alice", b"ev@l", b"D\nspoofed direct message")
+packet(b"", b"mallory", b"M lobby\nhello from mallory")
+time.sleep(1)
+EOF
+in_ns b python3 "$T/fake.py" "$(gate_sock b)" >"$T/fake.out" 2>&1
+check "the fake chat gate on b ran" test $? = 0
+check "alice reads '[lobby] mallory@b: hello from mallory'" \
+	wait_for 3 chat_saw a chat "[lobby] mallory@b: hello from mallory"
+check_not "alice never reads what 'ev@l' sent" chat_saw a chat "spoofed"
+check_not "carol never reads what 'ev@l' sent" chat_saw c chat "spoofed"
 
 # --- a direct message: bob only
 chat_say a chat "/msg bob psst, bob only"

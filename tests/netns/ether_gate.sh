@@ -3,7 +3,10 @@
 # 10.98.0.1/24 on a, 10.98.0.2/24 on b) make one Ethernet segment: ARP
 # resolves b's MAC on a and ping works; a DHCP server (dnsmasq) on a's TAP
 # leases an address to a third TAP, on b; a host h bridged behind a's TAP is
-# reached from b, and a's gate learns and announces h's MAC.
+# reached from b, and a's gate learns and announces h's MAC.  A lying gate on
+# b sends frames whose Ethernet addresses are not their PACKET's (one claims
+# to come from h): a's gate drops and counts them, and keeps h's MAC.
+# mac_max is refused above 8190.
 . "$(dirname "$0")/lib.sh"
 e2e_begin
 need_gates ether-gate
@@ -29,6 +32,9 @@ node_conf b
 start_node a
 start_node b
 check "a and b link up" wait_links a 1 5
+check "mac_max 8190 is accepted" "$ETHER_GATE" --check-config "$(gate_sock a)" -mac_max 8190
+check_not "mac_max 8191 is refused (cloud takes 8192 prefixes a gate)" \
+	"$ETHER_GATE" --check-config "$(gate_sock a)" -mac_max 8191
 
 start_gate a eth ether-gate -iface_dev tap0 -mac $MAC_A
 start_gate b eth ether-gate -iface_dev tap0 -mac $MAC_B
@@ -95,5 +101,42 @@ check "b's routes list h's MAC from a" wait_route b "ether:$MAC_H" a
 check "ARP: b's neighbour 10.98.0.10 has h's MAC" \
 	eval 'in_ns b ip neigh show 10.98.0.10 dev tap0 | grep -qi "lladdr $MAC_H"'
 check "b still pings a through the bridge (10.98.0.1)" wait_ping b 10.98.0.1 3
+
+# --- frames from the mesh must agree with their PACKET
+# liar.py SOCKET OWN_MAC A_MAC H_MAC : a gate that owns OWN_MAC and a group
+# MAC, and sends to A_MAC frames whose addresses do not match the packet's,
+# then one that does.
+cat >"$T/liar.py" <<'EOF'
+import socket, struct, sys, time
+ETHER = 1 << 16
+def s8(b): return bytes([len(b)]) + b
+def pfx(b): return struct.pack(">IHB", ETHER, 8 * len(b), len(b)) + b
+def mac(t): return bytes.fromhex(t.replace(":", ""))
+me, a_mac, h_mac = mac(sys.argv[2]), mac(sys.argv[3]), mac(sys.argv[4])
+grp = mac("03:00:00:00:0e:01")
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+s.send(b"\x01\x00" + struct.pack(">H", 1) + s8(b"liar"))
+assert s.recv(1 << 17)[0] == 1
+s.send(b"\x02\x00\x00" + struct.pack(">H", 2) + pfx(me) + pfx(grp))  # REPLACE
+time.sleep(1)                   # a's cloud learns that b owns them
+def packet(dst, src, frame_dst, frame_src):
+    frame = frame_dst + frame_src + b"\x88\xb5" + b"cloudvpn test".ljust(46, b".")
+    s.send(b"\x04\x00" + struct.pack(">I", ETHER) + s8(dst) + s8(src) + s8(b"") + frame)
+packet(a_mac, me, a_mac, h_mac)         # the frame claims to come from h
+packet(a_mac, me, b"\xff" * 6, me)      # a unicast packet, a broadcast frame
+packet(a_mac, grp, a_mac, grp)          # a group source
+packet(b"", me, a_mac, me)              # a broadcast packet, a unicast frame
+packet(a_mac, me, a_mac, me)            # all agree
+time.sleep(1)
+EOF
+in_ns b python3 "$T/liar.py" "$(gate_sock b)" 02:00:00:00:0e:01 $MAC_A $MAC_H >"$T/liar.out" 2>&1
+check "the lying gate on b ran" test $? = 0
+check "a's gate still announces h's MAC (not moved to b)" gate_owns a eth "ether:$MAC_H"
+check "b's routes still list h's MAC from a" has_route b "ether:$MAC_H" a
+check "b still pings h (10.98.0.10)" wait_ping b 10.98.0.10 3
+stop_gate a eth
+check "a's gate counted 4 mismatched packets" log_has a-eth "mismatched packets 4;"
+check "a's gate never took h's MAC for moved" log_has a-eth "moved 0,"
 
 finish

@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
 # ip_gate.sh - two nodes a and b, each with an ip-gate (tun0: 10.99.0.1/24
-# and fd99::1/64 on a, .2 and ::2 on b): they ping each other over IPv4 and
-# IPv6 and carry TCP (iperf3, and a file whose checksum is verified); b is
-# the gateway of 192.168.50.0/24 (its lan0 has 192.168.50.1, a host behind
-# it 192.168.50.10), so a's kernel routes that subnet into its TUN and
-# reaches both; a mesh address nobody owns is answered "host unreachable";
-# when b's gate stops, its prefixes and a's route go away.
+# and fd99::1/64 on a, .2 and ::2 on b; a's iface_up_cmd finds no stray fd
+# left open for it): they ping each other over IPv4 and IPv6 and carry TCP
+# (iperf3, and a file whose checksum is verified); b is the gateway of
+# 192.168.50.0/24 (its lan0 has 192.168.50.1, a host behind it
+# 192.168.50.10), so a's kernel routes that subnet into its TUN and reaches
+# both; a mesh address nobody owns is answered "host unreachable"; when b's
+# gate stops, its prefixes and a's route go away.  Then b announces what
+# must not be routed: the underlay (10.77.0.0/24, fd77::/64), half the
+# Internet (0.0.0.0/1, 128.0.0.0/1) and prefixes a routes elsewhere already:
+# a's kernel takes none of them into tun0 (a's own routes keep precedence),
+# a says why, and its link to b stays up.  With -accept_route
+# 192.168.50.0/24, a routes nothing else of b's.  An address that overlaps
+# a routed prefix takes its route away while it exists.  Deleting a's tun0
+# makes its ip-gate stop with status 1.
 . "$(dirname "$0")/lib.sh"
 e2e_begin
 need_gates ip-gate
@@ -20,7 +28,10 @@ start_node a
 start_node b
 check "a and b link up" wait_links a 1 5
 
-start_gate a ip ip-gate -iface_dev tun0 -address 10.99.0.1/24 -address fd99::1/64
+# a's iface_up_cmd lists its open fds and ip-gate's
+start_gate a ip ip-gate -iface_dev tun0 -address 10.99.0.1/24 -address fd99::1/64 \
+	-iface_up_cmd "find /proc/\$\$/fd/ -mindepth 1 -printf '%f %l\n' >'$T/a-up-fds.sh';
+		find /proc/\$PPID/fd/ -mindepth 1 -printf '%f %l\n' >'$T/a-up-fds.gate'"
 start_gate b ip ip-gate -iface_dev tun0 -address 10.99.0.2/24 -address fd99::2/64 \
 	-route 192.168.50.0/24
 # b's site: b is 192.168.50.1 on lan0, host "site" (192.168.50.10) behind it
@@ -37,6 +48,11 @@ check "b's ip-gate attaches to cloud" wait_gate b ip
 check "a's gate owns ipv4:10.99.0.1" gate_owns a ip ipv4:10.99.0.1
 check "a's gate owns ipv6:fd99::1" gate_owns a ip ipv6:fd99::1
 check "b's gate owns ipv4:192.168.50.0/24" gate_owns b ip ipv4:192.168.50.0/24
+check "a's iface_up_cmd ran" test -s "$T/a-up-fds.sh"
+# what the script holds open that ip-gate does not: /dev/null left by tun.c
+leaked=$(comm -23 <(sort "$T/a-up-fds.sh") <(sort "$T/a-up-fds.gate") |
+	awk '$1 > 2 && $2 == "/dev/null"' | tr '\n' ' ')
+check "a's iface_up_cmd inherits no stray /dev/null fd (got: $leaked)" test -z "$leaked"
 check "a's tun0 has 10.99.0.1/24" \
 	eval 'in_ns a ip -4 addr show dev tun0 | grep -q "inet 10.99.0.1/24"'
 
@@ -70,36 +86,32 @@ check "TCP a -> b: iperf3 sent 5 MB without error" \
 note "iperf3: $(jq -r '.end.sum_sent | "\(.bits_per_second / 1e6 | floor) Mbit/s, \(.retransmits) retransmits"' \
 	"$T/iperf3.json" 2>/dev/null)"
 
-head -c 5M /dev/urandom >"$T/blob"
-PROC_STDOUT=$T/b-sink.out start_proc b sink python3 -c '
-import hashlib, socket
-s = socket.create_server(("10.99.0.2", 5001))
+# send_file FROM TO ADDR PORT SIZE : a SIZE file from FROM to a server on TO
+# listening on ADDR:PORT; true when it arrives whole (length and SHA-256).
+# The server is python3, which can take a while to start on a loaded box.
+send_file() {
+	local from=$1 to=$2 addr=$3 port=$4 size=$5 fam=AF_INET
+	case $addr in *:*) fam=AF_INET6 ;; esac
+	head -c "$size" /dev/urandom >"$T/blob-$port"
+	PROC_STDOUT=$T/sink-$port.out start_proc "$to" "sink$port" python3 -c '
+import hashlib, socket, sys
+s = socket.create_server((sys.argv[1], int(sys.argv[2])), family=getattr(socket, sys.argv[3]))
 c, _ = s.accept()
 h, n = hashlib.sha256(), 0
 while (d := c.recv(65536)):
     h.update(d)
     n += len(d)
-print(n, h.hexdigest())'
-check "b: the file sink listens" wait_for 3 listens b 5001
-in_ns a timeout 20 bash -c 'cat "$1" >/dev/tcp/10.99.0.2/5001' - "$T/blob"
-check "TCP a -> b: the 5 MB file arrives whole (length and SHA-256)" \
-	wait_for 5 grep -qx "5242880 $(sha256sum <"$T/blob" | cut -d" " -f1)" "$T/b-sink.out"
-
-# the same over IPv6, b -> a this time
-head -c 3M /dev/urandom >"$T/blob6"
-PROC_STDOUT=$T/a-sink6.out start_proc a sink6 python3 -c '
-import hashlib, socket
-s = socket.create_server(("fd99::1", 5002), family=socket.AF_INET6)
-c, _ = s.accept()
-h, n = hashlib.sha256(), 0
-while (d := c.recv(65536)):
-    h.update(d)
-    n += len(d)
-print(n, h.hexdigest())'
-check "a: the IPv6 file sink listens" wait_for 3 listens a 5002
-in_ns b timeout 20 bash -c 'cat "$1" >/dev/tcp/fd99::1/5002' - "$T/blob6"
-check "TCP over IPv6 b -> a: the 3 MB file arrives whole (length and SHA-256)" \
-	wait_for 5 grep -qx "3145728 $(sha256sum <"$T/blob6" | cut -d" " -f1)" "$T/a-sink6.out"
+print(n, h.hexdigest())' "$addr" "$port" "$fam"
+	wait_for 15 listens "$to" "$port" || { note "sink on $to:$port never listened"; return 1; }
+	in_ns "$from" timeout 20 bash -c 'cat "$1" >"/dev/tcp/$2/$3"' - "$T/blob-$port" "$addr" "$port" ||
+		return 1
+	wait_for 5 grep -qx "$(stat -c %s "$T/blob-$port") $(sha256sum <"$T/blob-$port" | cut -d" " -f1)" \
+		"$T/sink-$port.out"
+}
+check "TCP a -> b: a 5 MB file arrives whole (length and SHA-256)" \
+	send_file a b 10.99.0.2 5001 5M
+check "TCP over IPv6 b -> a: a 3 MB file arrives whole (length and SHA-256)" \
+	send_file b a fd99::1 5002 3M
 
 # --- b is the gateway of 192.168.50.0/24
 # kernel_route NODE PREFIX : NODE's kernel routes PREFIX into tun0.
@@ -128,5 +140,90 @@ check "b's gate gone: a's routes drop ipv4:10.99.0.2" wait_for 3 eval '! has_rou
 check "b's gate gone: a's kernel route to 192.168.50.0/24 goes" \
 	wait_for 3 eval '! kernel_route a 192.168.50.0/24'
 check "a's gate is still attached" gate_listed a ip
+
+# --- b announces what must not be routed (ip-gate.8, ROUTES)
+{ in_ns a ip route add 172.31.0.0/16 via 10.77.0.254 metric 1024 &&
+	in_ns a ip route add 172.30.0.0/16 via 10.77.0.254; } || bail "a's own routes to 172.30-31/16"
+log_mark a-ip
+start_gate b ip ip-gate -iface_dev tun0 -address 10.99.0.2/24 -route 192.168.50.0/24 \
+	-route 172.16.0.0/16 -route 172.30.0.0/16 -route 172.31.0.0/16 -route 10.77.0.0/24 \
+	-route fd77::/64 \
+	-route 0.0.0.0/1 -route 128.0.0.0/1
+check "b's ip-gate is back, announcing the underlay and 0.0.0.0/1" wait_gate b ip
+for p in 10.77.0.0/24 0.0.0.0/1 172.30.0.0/16 172.31.0.0/16 172.16.0.0/16; do
+	check "a's routes list ipv4:$p from b" wait_route a "ipv4:$p" b
+done
+check "a's routes list ipv6:fd77::/64 from b" wait_route a ipv6:fd77::/64 b
+# proto_route NODE PREFIX : NODE's kernel routes PREFIX into tun0 with
+# ip-gate's protocol (207).
+proto_route() { in_ns "$1" ip route show "$2" proto 207 | grep -q "dev tun0"; }
+check "a's kernel routes 172.16.0.0/16 into tun0, proto 207" wait_for 3 proto_route a 172.16.0.0/16
+check "a's kernel routes 192.168.50.0/24 into tun0 again" wait_for 3 kernel_route a 192.168.50.0/24
+check_not "a's kernel has no route 0.0.0.0/1" eval 'in_ns a ip route show 0.0.0.0/1 | grep -q .'
+check_not "a's kernel has no route 128.0.0.0/1" eval 'in_ns a ip route show 128.0.0.0/1 | grep -q .'
+check "a's only route to 10.77.0.0/24 is eth0's" \
+	eval '[ "$(in_ns a ip route show 10.77.0.0/24 | grep -c .)" = 1 ] &&
+		in_ns a ip route show 10.77.0.0/24 | grep -q "dev eth0"'
+check_not "a's kernel routes no 10.77.0.0/24 into tun0" kernel_route a 10.77.0.0/24
+check_not "a's kernel routes no fd77::/64 into tun0" \
+	eval 'in_ns a ip -6 route show fd77::/64 | grep -q tun0'
+check "a's route to 10.77.0.2 (b's underlay) goes out eth0" \
+	eval 'in_ns a ip route get 10.77.0.2 | grep -q "dev eth0"'
+check "a's own route to 172.31.0.0/16 is untouched" \
+	eval 'in_ns a ip route show 172.31.0.0/16 | grep -q "via 10.77.0.254 dev eth0"'
+check_not "a's kernel routes no 172.31.0.0/16 into tun0" kernel_route a 172.31.0.0/16
+check "a's own route to 172.30.0.0/16 (metric 0) keeps precedence" \
+	eval 'in_ns a ip route get 172.30.0.1 | grep -q "via 10.77.0.254 dev eth0"'
+check "a's link to b stays up (3 s)" always_for 3 up_is a 1
+check "a pings 192.168.50.10 behind b" wait_ping a 192.168.50.10 3
+check "a logs why not 10.77.0.0/24: it overlaps eth0's subnet" \
+	log_new a-ip "not routing ipv4:10.77.0.0/24 .*overlaps 10.77.0.0/24"
+check "a logs why not fd77::/64: it overlaps eth0's subnet" \
+	log_new a-ip "not routing ipv6:fd77::/64 .*overlaps fd77::/64"
+check "a logs why not 0.0.0.0/1: shorter than /8" \
+	log_new a-ip "not routing ipv4:0.0.0.0/1 .*shorter than /8"
+check "a logs why not 172.31.0.0/16: a route it did not add" \
+	log_new a-ip "not routing ipv4:172.31.0.0/16 .*did not add"
+check "a logs the refusal of 0.0.0.0/1 once" test "$(log_count a-ip "not routing ipv4:0.0.0.0/1")" = 1
+
+# --- a's gate exits: only its own routes go
+stop_gate a ip
+check "a's gate exit: no route of proto 207 is left" \
+	eval '[ -z "$(in_ns a ip route show proto 207)" ]'
+check "a's gate exit: a's own routes to 172.30-31/16 stay" \
+	eval 'in_ns a ip route show 172.31.0.0/16 | grep -q "via 10.77.0.254" &&
+		in_ns a ip route show 172.30.0.0/16 | grep -q "via 10.77.0.254"'
+
+# --- accept_route: the strict setting
+log_mark a-ip
+start_gate a ip ip-gate -iface_dev tun0 -address 10.99.0.1/24 -accept_route 192.168.50.0/24
+check "a's ip-gate (accept_route 192.168.50.0/24) attaches" wait_gate a ip
+check "accept_route: a's kernel routes 192.168.50.0/24 into tun0" \
+	wait_for 3 proto_route a 192.168.50.0/24
+check "accept_route: a pings 192.168.50.10" wait_ping a 192.168.50.10 3
+check "accept_route: a logs that 172.16.0.0/16 is outside it" \
+	wait_for 3 log_new a-ip "not routing ipv4:172.16.0.0/16 .*outside every accept_route"
+check_not "accept_route: a's kernel routes no 172.16.0.0/16" \
+	eval 'in_ns a ip route show 172.16.0.0/16 | grep -q .'
+
+# --- an address appears on another interface: what overlaps it is not
+# routed any more, and is again once it is gone
+log_mark a-ip
+in_ns a ip addr add 192.168.50.129/25 dev lo || bail "add 192.168.50.129/25 to a's lo"
+check "192.168.50.129/25 on a's lo: a's route to 192.168.50.0/24 goes" \
+	wait_for 3 eval '! proto_route a 192.168.50.0/24'
+check "a logs why: 192.168.50.0/24 overlaps 192.168.50.128/25" \
+	log_new a-ip "not routing ipv4:192.168.50.0/24 .*overlaps 192.168.50.128/25"
+in_ns a ip addr del 192.168.50.129/25 dev lo
+check "192.168.50.129/25 gone: a routes 192.168.50.0/24 into tun0 again" \
+	wait_for 3 proto_route a 192.168.50.0/24
+
+# --- the TUN goes away under the gate: it stops (status 1), no busy loop
+in_ns a ip link del tun0 || bail "delete a's tun0"
+check "a's ip-gate exits once tun0 is gone" wait_for 3 eval '! gate_alive a ip'
+stop_gate a ip
+rc=$?
+check "a's ip-gate exit status is 1 (got $rc)" test "$rc" = 1
+check "a's ip-gate logs the read error" log_new a-ip "tun0: read: .*stopping"
 
 finish

@@ -3,7 +3,9 @@
  * well formed and are refused when truncated at any offset or malformed in
  * any field; ICMP errors carry the right type, code, addresses and quote,
  * and checksums that an independent one's-complement sum accepts; the
- * rules on when not to send an error; "ADDR/BITS" parsing.
+ * rules on when not to send an error; "ADDR/BITS" parsing; which remote
+ * prefixes may be routed into the TUN (too short, local, overlapping an
+ * interface's subnet, outside accept_route).
  */
 #include "config.h"
 #include "ipv.h"
@@ -535,6 +537,99 @@ START_TEST(contains)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- route policy */
+
+static struct prefix pfx(const char *text)
+{
+	struct prefix p;
+	struct addr a;
+	uint16_t bits;
+
+	ck_assert_msg(ipv_parse_cidr(text, 0, &a, &bits), "%s", text);
+	ipv_prefix_of(&p, &a, bits);
+	return p;
+}
+
+START_TEST(overlaps)
+{
+	struct prefix lan = pfx("10.77.0.0/24"), host = pfx("10.77.0.2"),
+		      wide = pfx("10.0.0.0/8"), other = pfx("10.78.0.0/24"),
+		      v6 = pfx("fd77::/64");
+
+	ck_assert(ipv_prefix_overlaps(&lan, &host));
+	ck_assert(ipv_prefix_overlaps(&host, &lan));
+	ck_assert(ipv_prefix_overlaps(&wide, &lan));
+	ck_assert(ipv_prefix_overlaps(&lan, &wide));
+	ck_assert(ipv_prefix_overlaps(&lan, &lan));
+	ck_assert(!ipv_prefix_overlaps(&lan, &other));
+	ck_assert(!ipv_prefix_overlaps(&lan, &v6));
+}
+END_TEST
+
+START_TEST(route_policy)
+{
+	/* ours: tun 10.99.0.0/24 and fd99::/64, `route' 192.168.60.0/24;
+	 * the host: eth0 10.77.0.0/24 and fd77::/64, lo 127.0.0.0/8 */
+	struct prefix local[] = { pfx("10.99.0.0/24"), pfx("fd99::/64"), pfx("192.168.60.0/24") };
+	struct prefix ifnets[] = { pfx("10.77.0.0/24"), pfx("fd77::/64"), pfx("127.0.0.0/8") };
+	struct prefix accept[] = { pfx("192.168.50.0/24"), pfx("fd50::/48") };
+	struct ipv_route_policy pol = { local, 3, ifnets, 3, NULL, 0 };
+	struct prefix other_net = pfx("10.77.0.0/24");
+	size_t which;
+	static const struct {
+		const char *prefix;
+		enum ipv_route_verdict open, strict;	/* without, with accept_route */
+		size_t which;				/* for IPV_ROUTE_OVERLAP */
+	} cases[] = {
+		{ "192.168.50.0/24", IPV_ROUTE_INSTALL, IPV_ROUTE_INSTALL, 0 },
+		{ "192.168.50.128/25", IPV_ROUTE_INSTALL, IPV_ROUTE_INSTALL, 0 },
+		{ "192.168.0.0/16", IPV_ROUTE_INSTALL, IPV_ROUTE_NOT_ACCEPTED, 0 },
+		{ "172.16.0.0/16", IPV_ROUTE_INSTALL, IPV_ROUTE_NOT_ACCEPTED, 0 },
+		{ "10.0.0.0/8", IPV_ROUTE_OVERLAP, IPV_ROUTE_OVERLAP, 0 },	/* holds the LAN */
+		{ "10.77.0.0/24", IPV_ROUTE_OVERLAP, IPV_ROUTE_OVERLAP, 0 },
+		{ "10.77.0.2", IPV_ROUTE_OVERLAP, IPV_ROUTE_OVERLAP, 0 },	/* a neighbour */
+		{ "fd77::2", IPV_ROUTE_OVERLAP, IPV_ROUTE_OVERLAP, 1 },
+		{ "127.0.0.1", IPV_ROUTE_OVERLAP, IPV_ROUTE_OVERLAP, 2 },
+		{ "0.0.0.0/0", IPV_ROUTE_TOO_SHORT, IPV_ROUTE_TOO_SHORT, 0 },
+		{ "0.0.0.0/1", IPV_ROUTE_TOO_SHORT, IPV_ROUTE_TOO_SHORT, 0 },
+		{ "128.0.0.0/1", IPV_ROUTE_TOO_SHORT, IPV_ROUTE_TOO_SHORT, 0 },
+		{ "172.0.0.0/7", IPV_ROUTE_TOO_SHORT, IPV_ROUTE_TOO_SHORT, 0 },
+		{ "11.0.0.0/8", IPV_ROUTE_INSTALL, IPV_ROUTE_NOT_ACCEPTED, 0 },
+		{ "::/0", IPV_ROUTE_TOO_SHORT, IPV_ROUTE_TOO_SHORT, 0 },
+		{ "8000::/1", IPV_ROUTE_TOO_SHORT, IPV_ROUTE_TOO_SHORT, 0 },
+		{ "fd00::/15", IPV_ROUTE_TOO_SHORT, IPV_ROUTE_TOO_SHORT, 0 },
+		{ "fd00::/16", IPV_ROUTE_INSTALL, IPV_ROUTE_NOT_ACCEPTED, 0 },
+		{ "fd50:0:0:1::/64", IPV_ROUTE_INSTALL, IPV_ROUTE_INSTALL, 0 },
+		{ "10.99.0.2", IPV_ROUTE_LOCAL, IPV_ROUTE_LOCAL, 0 },	/* our tun subnet */
+		{ "fd99::2", IPV_ROUTE_LOCAL, IPV_ROUTE_LOCAL, 0 },
+		{ "192.168.60.0/25", IPV_ROUTE_LOCAL, IPV_ROUTE_LOCAL, 0 },
+		{ "10.99.0.0/16", IPV_ROUTE_INSTALL, IPV_ROUTE_NOT_ACCEPTED, 0 },
+	};
+
+	for (int strict = 0; strict < 2; strict++) {
+		pol.accept = strict ? accept : NULL;
+		pol.naccept = strict ? 2 : 0;
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			struct prefix p = pfx(cases[i].prefix);
+			enum ipv_route_verdict want = strict ? cases[i].strict : cases[i].open;
+
+			which = 99;
+			ck_assert_msg(ipv_route_check(&pol, &p, &which) == want,
+				      "%s (%s): got %d, want %d", cases[i].prefix,
+				      strict ? "strict" : "open", ipv_route_check(&pol, &p, &which),
+				      want);
+			if (want == IPV_ROUTE_OVERLAP)
+				ck_assert_uint_eq(which, cases[i].which);
+		}
+	}
+	/* another network's prefixes are not ours to overlap */
+	other_net.a.inst = INST(AP_IPV4, 1);
+	pol.accept = NULL;
+	pol.naccept = 0;
+	ck_assert_int_eq(ipv_route_check(&pol, &other_net, &which), IPV_ROUTE_INSTALL);
+}
+END_TEST
+
 static Suite *ipv_suite(void)
 {
 	Suite *s = suite_create("ipv");
@@ -556,6 +651,8 @@ static Suite *ipv_suite(void)
 	tcase_add_test(tc, csum_vectors);
 	tcase_add_test(tc, cidr);
 	tcase_add_test(tc, contains);
+	tcase_add_test(tc, overlaps);
+	tcase_add_test(tc, route_policy);
 	suite_add_tcase(s, tc);
 	return s;
 }

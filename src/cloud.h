@@ -55,7 +55,8 @@ struct settings {
 struct counters {
 	uint64_t links_opened;		/* links that reached "up" */
 	uint64_t links_closed;		/* links that were up and closed */
-	uint64_t handshake_failures;	/* TCP/TLS failures before "up" */
+	uint64_t connect_failures;	/* outgoing TCP connects that failed */
+	uint64_t handshake_failures;	/* TLS/hello failures before "up" */
 	uint64_t cert_rejected;		/* peers refused by verification */
 	uint64_t protocol_errors;	/* malformed frames, bad hellos */
 	uint64_t duplicates;		/* links closed by the tie-break */

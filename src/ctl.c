@@ -101,9 +101,11 @@ static void reply_status(struct cloud *cl, struct strbuf *sb, bool json)
 			  (unsigned long long)cl->cnt.pkt_queue_full,
 			  (unsigned long long)cl->cnt.pkt_too_big,
 			  (unsigned long long)cl->cnt.pkt_spoofed);
-		sb_printf(sb, "counters: links_opened %llu, links_closed %llu, handshake_failures %llu, "
-			  "cert_rejected %llu, protocol_errors %llu, duplicates %llu\n",
+		sb_printf(sb, "counters: links_opened %llu, links_closed %llu, connect_failures %llu, "
+			  "handshake_failures %llu, cert_rejected %llu, protocol_errors %llu, "
+			  "duplicates %llu\n",
 			  (unsigned long long)cl->cnt.links_opened, (unsigned long long)cl->cnt.links_closed,
+			  (unsigned long long)cl->cnt.connect_failures,
 			  (unsigned long long)cl->cnt.handshake_failures,
 			  (unsigned long long)cl->cnt.cert_rejected,
 			  (unsigned long long)cl->cnt.protocol_errors,
@@ -133,12 +135,13 @@ static void reply_status(struct cloud *cl, struct strbuf *sb, bool json)
 		sb_puts(sb, "}");
 	}
 	sb_printf(sb, "],\"counters\":{\"links_opened\":%llu,\"links_closed\":%llu,"
-		  "\"handshake_failures\":%llu,\"cert_rejected\":%llu,\"protocol_errors\":%llu,"
+		  "\"connect_failures\":%llu,\"handshake_failures\":%llu,\"cert_rejected\":%llu,\"protocol_errors\":%llu,"
 		  "\"duplicates\":%llu,\"gates_refused\":%llu,\"gate_errors\":%llu,"
 		  "\"pkt_forwarded\":%llu,\"pkt_unroutable\":%llu,\"pkt_queue_full\":%llu,"
 		  "\"pkt_too_big\":%llu,\"pkt_spoofed\":%llu,\"pkt_ttl_expired\":%llu},"
 		  "\"gates\":%u}\n",
 		  (unsigned long long)cl->cnt.links_opened, (unsigned long long)cl->cnt.links_closed,
+		  (unsigned long long)cl->cnt.connect_failures,
 		  (unsigned long long)cl->cnt.handshake_failures,
 		  (unsigned long long)cl->cnt.cert_rejected,
 		  (unsigned long long)cl->cnt.protocol_errors,

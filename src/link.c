@@ -644,7 +644,7 @@ static void tcp_connected(struct link *l)
 	if (getsockopt(l->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 		err = errno;
 	if (err) {
-		l->cloud->cnt.handshake_failures++;
+		l->cloud->cnt.connect_failures++;
 		log_info(LOGS_LINK, "link %s: connect failed: %s", l->addr_str, strerror(err));
 		if (l->conn)
 			snprintf(l->conn->last_error, sizeof(l->conn->last_error), "connect: %s",
@@ -703,7 +703,10 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	case LINK_TCP_CONNECTING:
 	case LINK_HANDSHAKE:
 	case LINK_HELLO:
-		cl->cnt.handshake_failures++;
+		if (l->state == LINK_TCP_CONNECTING)
+			cl->cnt.connect_failures++;
+		else
+			cl->cnt.handshake_failures++;
 		log_warn(LOGS_LINK, "link %s (%s): handshake timed out after %.1fs in state %s",
 			 peer_label(l), l->addr_str, ev_now(loop) - l->created,
 			 link_state_name(l->state));

@@ -19,8 +19,11 @@ kill_node b
 check "b killed: a's link goes down" wait_links a 0 3
 check "a's connect to b is retrying (connecting, handshake or waiting)" \
 	wait_for 2 status_get a 'all(.connect[]; .state | IN("resolving", "connecting", "handshake", "waiting"))'
+hs=$(counter a handshake_failures)
 check "a keeps retrying while b is away (3 s)" \
 	always_for 3 status_get a 'all(.connect[]; .state != "up")'
+check "a counts the refused TCP connects as connect_failures" counter a "connect_failures >= 2"
+check "... and not as handshake failures (still $hs)" counter a "handshake_failures == $hs"
 # after 3 s of failures the backoff is at conn_retry_max (1 s): a finds b
 # again within about that
 start_node b

@@ -133,7 +133,7 @@ struct ether_gate {
 	uint8_t *frame;
 	size_t frame_cap;
 	uint64_t expire_us;
-	uint64_t rng;
+	struct jitter_rng rng;
 	int exit_code;
 	ev_io tap_io;
 	ev_timer expire;
@@ -151,36 +151,23 @@ static uint64_t mono_us(void)
 
 static uint32_t eg_random(struct ether_gate *eg)
 {
-	eg->rng ^= eg->rng >> 12;
-	eg->rng ^= eg->rng << 25;
-	eg->rng ^= eg->rng >> 27;
-	return (uint32_t)((eg->rng * 0x2545F4914F6CDD1DULL) >> 32);
+	return jitter_rng_next(&eg->rng);
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Exactly six pairs of hex digits separated by ':' (or all by '-'). */
+/* A MAC in the mesh's text form (lib/addr.c), or with '-' separators. */
 static bool mac_parse(const char *s, uint8_t mac[MAC_LEN])
 {
-	if (strlen(s) != 3 * MAC_LEN - 1 || (s[2] != ':' && s[2] != '-'))
-		return false;
-	for (int i = 0; i < MAC_LEN; i++) {
-		const char *p = s + 3 * i;
-		int hi = hex_digit(p[0]), lo = hex_digit(p[1]);
+	char text[32] = "ether:";
+	struct prefix p;
+	size_t n = strlen(s);
 
-		if (hi < 0 || lo < 0 || (i < MAC_LEN - 1 && p[2] != s[2]))
-			return false;
-		mac[i] = (uint8_t)(hi << 4 | lo);
-	}
+	if (n != 3 * MAC_LEN - 1)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		text[6 + i] = s[i] == '-' ? ':' : s[i];
+	if (!prefix_parse(text, &p) || p.a.len != MAC_LEN || p.bits != 8 * MAC_LEN)
+		return false;
+	memcpy(mac, p.a.b, MAC_LEN);
 	return true;
 }
 
@@ -588,9 +575,7 @@ static int eg_init(struct ether_gate *eg)
 	eg->expire_us = conf_u64(c, OPT_MAC_TTL) / 4;
 	if (eg->expire_us < EXPIRE_MIN_US)
 		eg->expire_us = EXPIRE_MIN_US;
-	if (getrandom(&eg->rng, sizeof(eg->rng), GRND_NONBLOCK) != sizeof(eg->rng))
-		eg->rng = (uint64_t)getpid() << 32 ^ (uint64_t)time(NULL);
-	eg->rng |= 1;
+	jitter_rng_seed(&eg->rng);
 	eg->loop = ev_default_loop(EVFLAG_AUTO);
 	if (!eg->loop) {
 		log_err(LOGS_CORE, "cannot initialise libev");

@@ -79,7 +79,7 @@ struct gate_client {
 	ev_timer retry, keepalive, watchdog;
 	ev_tstamp last_rx, up_since;
 	struct backoff backoff;
-	uint64_t rng;
+	struct jitter_rng rng;
 	bool ever_up;
 	char last_fail[FAIL_TEXT_LEN];
 	struct pending *pend_head, **pend_tail;
@@ -92,10 +92,7 @@ struct gate_client {
 static uint32_t gc_random(struct gate_client *gc)
 {
 	/* xorshift64*: jitter only */
-	gc->rng ^= gc->rng >> 12;
-	gc->rng ^= gc->rng << 25;
-	gc->rng ^= gc->rng >> 27;
-	return (uint32_t)((gc->rng * 0x2545F4914F6CDD1DULL) >> 32);
+	return jitter_rng_next(&gc->rng);
 }
 
 static void gc_io_events(struct gate_client *gc, int events)
@@ -419,9 +416,7 @@ struct gate_client *gate_client_new(struct ev_loop *loop, const char *path,
 	snprintf(gc->name, sizeof(gc->name), "%s", name);
 	gc->fd = -1;
 	gc->pend_tail = &gc->pend_head;
-	if (getrandom(&gc->rng, sizeof(gc->rng), GRND_NONBLOCK) != sizeof(gc->rng))
-		gc->rng = (uint64_t)getpid() << 32 ^ (uint64_t)time(NULL);
-	gc->rng |= 1;
+	jitter_rng_seed(&gc->rng);
 	backoff_init(&gc->backoff, RETRY_MIN_US, RETRY_MAX_US);
 	ev_init(&gc->io, io_cb);
 	ev_init(&gc->retry, retry_cb);

@@ -8,6 +8,10 @@
 #include "config.h"
 #include "backoff.h"
 
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
 /* floor(span * rnd / 2^32): in [0, span) for span > 0, without overflow. */
 static uint64_t scale(uint64_t span, uint32_t rnd)
 {
@@ -57,4 +61,19 @@ uint64_t jitter_us(uint64_t period_us, unsigned pct, uint32_t rnd)
 	lo = period_us - j;
 	span = 2 * j + 1;
 	return lo + scale(span, rnd);
+}
+
+void jitter_rng_seed(struct jitter_rng *r)
+{
+	if (getrandom(&r->s, sizeof(r->s), GRND_NONBLOCK) != sizeof(r->s))
+		r->s = (uint64_t)getpid() << 32 ^ (uint64_t)time(NULL);
+	r->s |= 1;	/* never 0: xorshift would stay there */
+}
+
+uint32_t jitter_rng_next(struct jitter_rng *r)
+{
+	r->s ^= r->s >> 12;
+	r->s ^= r->s << 25;
+	r->s ^= r->s >> 27;
+	return (uint32_t)((r->s * 0x2545F4914F6CDD1DULL) >> 32);
 }

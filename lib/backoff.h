@@ -24,4 +24,12 @@ void backoff_reset(struct backoff *b);
 /* A period with +/- pct percent of jitter (pct 0..100), from rnd. */
 uint64_t jitter_us(uint64_t period_us, unsigned pct, uint32_t rnd);
 
+/* The random numbers for jitter: xorshift64*, seeded from getrandom (or
+ * the pid and time).  For timers only, never for keys. */
+struct jitter_rng {
+	uint64_t s;
+};
+void jitter_rng_seed(struct jitter_rng *r);
+uint32_t jitter_rng_next(struct jitter_rng *r);
+
 #endif

@@ -21,6 +21,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "backoff.h"
 #include "caps.h"
 #include "cloud.h"
 #include "ctl.h"
@@ -36,15 +37,11 @@
 #define FD_RESERVE 32	/* fds kept for listeners, ctl clients, files */
 #define MAX_REST 8
 
-static uint64_t rng_state;
+static struct jitter_rng rng;
 
 uint32_t cloud_random32(void)
 {
-	/* xorshift64*: jitter only, never keys */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (uint32_t)((rng_state * 0x2545F4914F6CDD1DULL) >> 32);
+	return jitter_rng_next(&rng);
 }
 
 static uint64_t random64(void)
@@ -452,7 +449,7 @@ int main(int argc, char **argv)
 	cl->argv = argv;
 	settings_load(&cl->set, cl->conf);
 	logging_load(cl->conf);
-	rng_state = random64() | 1;
+	jitter_rng_seed(&rng);
 	cl->boot_id = random64();
 	TAILQ_INIT(&cl->links);
 	TAILQ_INIT(&cl->listeners);

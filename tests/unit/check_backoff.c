@@ -175,6 +175,30 @@ START_TEST(jitter_spreads)
 }
 END_TEST
 
+/* The jitter generator: seeded state is never zero, the sequence from a
+ * fixed state is fixed (timers are reproducible in tests) and spreads over
+ * the whole range rather than repeating. */
+START_TEST(jitter_rng_sequence)
+{
+	struct jitter_rng a = { 1 }, b = { 1 }, z;
+	uint32_t seen[64];
+	unsigned high = 0;
+
+	for (int i = 0; i < 64; i++) {
+		seen[i] = jitter_rng_next(&a);
+		ck_assert_uint_eq(seen[i], jitter_rng_next(&b));
+		for (int k = 0; k < i; k++)
+			ck_assert_msg(seen[k] != seen[i], "repeat after %d draws", i);
+		high += seen[i] >> 31;
+	}
+	ck_assert_msg(high > 16 && high < 48, "top bit set %u of 64 times", high);
+	for (int i = 0; i < 100; i++) {
+		jitter_rng_seed(&z);
+		ck_assert(z.s != 0);
+	}
+}
+END_TEST
+
 static Suite *backoff_suite(void)
 {
 	Suite *s = suite_create("backoff");
@@ -190,6 +214,7 @@ static Suite *backoff_suite(void)
 	tcase_add_test(tj, jitter_bounds);
 	tcase_add_test(tj, jitter_exact);
 	tcase_add_test(tj, jitter_spreads);
+	tcase_add_test(tj, jitter_rng_sequence);
 	suite_add_tcase(s, tj);
 	return s;
 }

@@ -294,6 +294,8 @@ static struct prefix *local_table(struct cloud *cl, size_t *n)
 	if (!t)
 		return NULL;
 	TAILQ_FOREACH(g, &cl->gates, entry) {
+		if (!g->nowned)
+			continue;	/* attached, nothing announced: owned is NULL */
 		memcpy(t + k, g->owned, g->nowned * sizeof(*t));
 		k += g->nowned;
 	}

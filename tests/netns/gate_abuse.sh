@@ -127,6 +127,24 @@ check "b still routes ipv4:10.99.0.1 to a after the liar's withdrawal" \
 	always_for 1 has_route b ipv4:10.99.0.1 a
 check "ping a -> b still works" wait_ping a 10.99.0.2 3
 
+# --- a gate that says hello and announces nothing, while a link comes up
+cat >"$T/quiet.py" <<'EOF'
+import socket, struct, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+s.send(b"\x01\x00" + struct.pack(">H", 1) + bytes([5]) + b"quiet")
+for i in range(40):
+    s.send(b"\x06\x00")                  # KEEPALIVE, nothing announced
+    time.sleep(0.25)
+EOF
+start_proc a quiet python3 "$T/quiet.py" "$(gate_sock a)"
+check "a quiet gate attaches (owns nothing)" wait_for 3 gate_listed a quiet
+kill_node b
+start_node b
+check "a's link to b comes back with the quiet gate attached" wait_links a 1 5
+check "a's cloud is still running" node_alive a
+check "ping a -> b works again" wait_ping a 10.99.0.2 5
+
 # --- a gate run as nobody: the socket is 0666, cloud refuses it anyway
 check "a's gate socket has mode 0666" test "$(stat -c %a "$(gate_sock a)")" = 666
 check "a's gate socket is owned by gate_owner (daemon)" test "$(stat -c %U "$(gate_sock a)")" = daemon

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 #include "addr.h"
+#include "testutil.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -35,17 +36,6 @@ static bool same_text(const struct prefix *p, const char *s)
 	struct prefix q = parsed(s);
 
 	return prefix_equal(p, &q);
-}
-
-/* An exact-size heap copy of buf (a 1-byte allocation for len 0). */
-static uint8_t *dup_exact(const uint8_t *buf, size_t len)
-{
-	uint8_t *p = malloc(len ? len : 1);
-
-	ck_assert_ptr_nonnull(p);
-	if (len)
-		memcpy(p, buf, len);
-	return p;
 }
 
 /* Canonical text: parses, and formats back to exactly the same. */
@@ -839,11 +829,5 @@ static Suite *addr_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(addr_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(addr_suite());
 }

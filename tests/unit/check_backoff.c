@@ -6,6 +6,7 @@
  */
 #include "config.h"
 #include "backoff.h"
+#include "testutil.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -221,11 +222,5 @@ static Suite *backoff_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(backoff_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(backoff_suite());
 }

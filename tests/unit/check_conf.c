@@ -7,6 +7,7 @@
  */
 #include "config.h"
 #include "conf.h"
+#include "testutil.h"
 
 #include <check.h>
 #include <errno.h>
@@ -1202,11 +1203,5 @@ static Suite *conf_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(conf_suite());
-	int failures;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failures = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failures ? 1 : 0;
+	return check_run(conf_suite());
 }

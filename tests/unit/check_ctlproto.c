@@ -5,6 +5,7 @@
  */
 #include "config.h"
 #include "ctlproto.h"
+#include "testutil.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -255,11 +256,5 @@ static Suite *ctlproto_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(ctlproto_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(ctlproto_suite());
 }

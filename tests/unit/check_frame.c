@@ -7,22 +7,12 @@
 #include "config.h"
 #include "addr.h"
 #include "frame.h"
+#include "testutil.h"
 
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* An exact-size heap copy of buf (a 1-byte allocation for len 0). */
-static uint8_t *dup_exact(const uint8_t *buf, size_t len)
-{
-	uint8_t *p = malloc(len ? len : 1);
-
-	ck_assert_ptr_nonnull(p);
-	if (len)
-		memcpy(p, buf, len);
-	return p;
-}
 
 static int decode_copy(const uint8_t *buf, size_t len, size_t max,
 		       struct frame *f)
@@ -812,11 +802,5 @@ static Suite *frame_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(frame_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(frame_suite());
 }

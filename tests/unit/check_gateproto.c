@@ -8,22 +8,13 @@
  */
 #include "config.h"
 #include "gateproto.h"
+#include "testutil.h"
 
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-static uint8_t *dup_exact(const uint8_t *buf, size_t len)
-{
-	uint8_t *p = malloc(len ? len : 1);
-
-	ck_assert_ptr_nonnull(p);
-	if (len)
-		memcpy(p, buf, len);
-	return p;
-}
 
 /* Decode an exact-size copy; on success *m points into the copy, which
  * the caller frees (NULL on failure). */
@@ -776,11 +767,5 @@ static Suite *gateproto_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(gateproto_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(gateproto_suite());
 }

@@ -9,6 +9,7 @@
  */
 #include "config.h"
 #include "ipv.h"
+#include "testutil.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -659,11 +660,5 @@ static Suite *ipv_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(ipv_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(ipv_suite());
 }

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 #include "mactable.h"
+#include "testutil.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -449,11 +450,5 @@ static Suite *mactable_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(mactable_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(mactable_suite());
 }

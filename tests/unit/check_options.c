@@ -12,6 +12,7 @@
 
 #include "conf.h"
 #include "options.h"
+#include "testutil.h"
 
 START_TEST(names_well_formed_and_unique)
 {
@@ -137,8 +138,6 @@ int main(void)
 {
 	Suite *s = suite_create("options");
 	TCase *tc = tcase_create("table");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, names_well_formed_and_unique);
 	tcase_add_test(tc, defaults_parse);
@@ -147,9 +146,5 @@ int main(void)
 	tcase_add_test(tc, examples_are_valid);
 	tcase_add_test(tc, man_lists_every_option);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 #include "strbuf.h"
+#include "testutil.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -202,11 +203,5 @@ static Suite *strbuf_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(strbuf_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(strbuf_suite());
 }

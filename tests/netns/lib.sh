@@ -587,6 +587,17 @@ log_has() { grep -Eiq -- "$2" "$T/$1.log" 2>/dev/null; }
 # log_count NAME REGEX : how many lines match.
 log_count() { grep -Eic -- "$2" "$T/$1.log" 2>/dev/null; true; }
 
+# log_time NAME REGEX : the time (ms since the epoch) of the last line of
+# NAME's log matching REGEX, from the daemon's own timestamp.  Durations
+# between daemon events are measured with it rather than with polling
+# loops, which lag on a busy machine.
+log_time() {
+	local ts
+	ts=$(grep -Ei -- "$2" "$T/$1.log" 2>/dev/null | tail -n 1 | cut -d' ' -f1)
+	[ -n "$ts" ] || return 1
+	date -u -d "$ts" +%s%3N
+}
+
 # log_mark NAME, then log_new NAME REGEX : a line matching REGEX was logged
 # after the mark.
 log_mark() { LOG_MARK[$1]=$(wc -l <"$T/$1.log" 2>/dev/null || echo 0); }

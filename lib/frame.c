@@ -78,6 +78,12 @@ const char *frame_type_name(uint8_t type)
 		return "route";
 	case FRAME_DATA:
 		return "data";
+	case FRAME_SEQREQ:
+		return "seqreq";
+	case FRAME_DIGEST:
+		return "digest";
+	case FRAME_ROUTE_REQ:
+		return "route-req";
 	default:
 		return "unknown";
 	}

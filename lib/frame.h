@@ -34,6 +34,9 @@ enum frame_type {
 	FRAME_BYE = 4,		/* the sender closes the link, with a reason */
 	FRAME_ROUTE = 5,	/* prefixes the sender's gates own */
 	FRAME_DATA = 6,		/* a packet between gates */
+	FRAME_SEQREQ = 7,	/* seqno request (routewire.h) */
+	FRAME_DIGEST = 8,	/* digest of advertised routes (routewire.h) */
+	FRAME_ROUTE_REQ = 9,	/* full table request (routewire.h) */
 	FRAME_TYPE_MAX
 };
 

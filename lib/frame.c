@@ -190,39 +190,6 @@ size_t bye_encode(uint8_t *out, size_t cap, const struct bye *b)
 	return BYE_FIXED_LEN + n;
 }
 
-bool route_decode(const uint8_t *p, size_t len, struct route_frame *r)
-{
-	const uint8_t *q;
-	struct prefix pf;
-	uint16_t i, count;
-	size_t left;
-
-	if (len < ROUTE_HDR_LEN || p[0] > ROUTE_REMOVE)
-		return false;
-	count = wire_get16(p + 1);
-	q = p + ROUTE_HDR_LEN;
-	left = len - ROUTE_HDR_LEN;
-	for (i = 0; i < count; i++)
-		if (!prefix_decode(&q, &left, &pf))
-			return false;
-	if (left != 0)
-		return false;
-	r->op = p[0];
-	r->count = count;
-	r->list = p + ROUTE_HDR_LEN;
-	r->list_len = len - ROUTE_HDR_LEN;
-	return true;
-}
-
-size_t route_encode_hdr(uint8_t *out, size_t cap, uint8_t op, uint16_t count)
-{
-	if (op > ROUTE_REMOVE || cap < ROUTE_HDR_LEN)
-		return 0;
-	out[0] = op;
-	wire_put16(out + 1, count);
-	return ROUTE_HDR_LEN;
-}
-
 /* A u8 length and up to max bytes at p[*off]; advances *off. */
 static bool data_field(const uint8_t *p, size_t len, size_t *off, size_t max,
 		       const uint8_t **s, size_t *n)

@@ -23,7 +23,7 @@
 
 #define FRAME_HDR_LEN 4
 #define FRAME_MAX_PAYLOAD 65535u
-#define PROTO_VERSION 1
+#define PROTO_VERSION 2	/* 2: multi-hop routing (routewire.h) */
 #define NODE_NAME_MAX NAME_MAX_LEN	/* bytes, without the terminating NUL */
 #define BYE_REASON_MAX 200
 
@@ -32,7 +32,7 @@ enum frame_type {
 	FRAME_PING = 2,		/* keepalive, carries the sender's clock */
 	FRAME_PONG = 3,		/* echo of a ping */
 	FRAME_BYE = 4,		/* the sender closes the link, with a reason */
-	FRAME_ROUTE = 5,	/* prefixes the sender's gates own */
+	FRAME_ROUTE = 5,	/* route updates (routewire.h) */
 	FRAME_DATA = 6,		/* a packet between gates */
 	FRAME_SEQREQ = 7,	/* seqno request (routewire.h) */
 	FRAME_DIGEST = 8,	/* digest of advertised routes (routewire.h) */
@@ -101,34 +101,14 @@ bool bye_decode(const uint8_t *p, size_t len, struct bye *b);
 size_t bye_encode(uint8_t *out, size_t cap, const struct bye *b);
 
 /*
- * ROUTE payload: the prefixes owned by the sender's gates (neighbours
- * only, for now; multi-hop routing replaces this with updates that carry
- * origin, seqno and metric).
- *   0  u8   op     (enum route_op)
- *   1  u16  count
- *   3  ...  count prefixes in the wire form of addr.h (prefix_encode)
- * A full table is one REPLACE followed by ADDs, so it can span frames.
- */
-enum route_op { ROUTE_REPLACE = 0, ROUTE_ADD = 1, ROUTE_REMOVE = 2 };
-struct route_frame {
-	uint8_t op;
-	uint16_t count;
-	const uint8_t *list;	/* count encoded prefixes, all valid */
-	size_t list_len;
-};
-bool route_decode(const uint8_t *p, size_t len, struct route_frame *r);
-/* Header only: the caller appends count prefix_encode()d prefixes. */
-#define ROUTE_HDR_LEN 3
-size_t route_encode_hdr(uint8_t *out, size_t cap, uint8_t op, uint16_t count);
-
-/*
  * DATA payload: one packet from a gate.
  *   0  u32  instance
- *   4  u8   ttl        (hops left; 0 is dropped, not forwarded)
+ *   4  u8   ttl        (hops left: decremented by every relay, which
+ *                       drops the packet instead of sending it on with 0)
  *   5  u8   flags      (DATA_FLOOD_UNKNOWN: deliver as broadcast when
  *                       nobody owns dst)
- *   6  u32  bcast id   (per origin, for broadcast deduplication; 0 for
- *                       unicast)
+ *   6  u32  bcast id   (per origin, for deduplicating broadcasts and
+ *                       floods; 0 for unicast)
  *  10  u8 n, n bytes   dst address (0 bytes: broadcast)
  *   .. u8 n, n bytes   src address
  *   .. u8 n, n bytes   origin node name (1..NODE_NAME_MAX)

@@ -28,6 +28,8 @@ struct connector;
 struct ctl;
 struct gate;
 struct gate_listener;
+struct router;
+struct rt;
 
 /* Values read from the configuration, in the units the code uses. */
 /* Who may attach gates besides root and the socket's group. */
@@ -63,11 +65,15 @@ struct counters {
 	uint64_t gates_refused;		/* SO_PEERCRED not allowed, too many */
 	uint64_t gate_errors;		/* gates dropped for malformed input */
 	uint64_t pkt_forwarded;		/* packets delivered to a gate or a link */
-	uint64_t pkt_unroutable;	/* nobody owned the destination */
+	uint64_t pkt_relayed;		/* packets from a link sent on to another */
+	uint64_t pkt_unroutable;	/* nobody owned the destination, or no next hop */
 	uint64_t pkt_queue_full;	/* a link's data queue was full */
 	uint64_t pkt_too_big;		/* did not fit a link frame */
 	uint64_t pkt_spoofed;		/* source not owned by its sender */
-	uint64_t pkt_ttl_expired;	/* arrived with TTL 0 */
+	uint64_t pkt_ttl_expired;	/* TTL ran out before the destination */
+	uint64_t pkt_looped;		/* our own unicast packet came back */
+	uint64_t bcast_duplicates;	/* broadcast copies already seen */
+	uint64_t bcast_unknown_origin;	/* broadcast from a node not in the table */
 };
 
 TAILQ_HEAD(link_list, link);
@@ -100,6 +106,10 @@ struct cloud {
 	ev_idle routes_idle;		/* sends coalesced ROUTES to gates */
 	ev_timer routes_retry;		/* a gate's socket was full */
 	struct gate_policy gate_policy;
+	struct router *router;		/* router.c's */
+	struct rt *rt;			/* the routing table (route.h) */
+	uint32_t next_bcast_id;		/* of the broadcasts this node floods */
+	uint32_t flow_salt;		/* per node: next hops of flows are independent */
 	struct counters cnt;
 
 	ev_signal sig_term, sig_int, sig_hup;

@@ -110,6 +110,14 @@ static void reply_status(struct cloud *cl, struct strbuf *sb, bool json)
 			  (unsigned long long)cl->cnt.cert_rejected,
 			  (unsigned long long)cl->cnt.protocol_errors,
 			  (unsigned long long)cl->cnt.duplicates);
+		sb_printf(sb, "forwarding: %llu relayed, %llu TTL expired, %llu looped, broadcast "
+			  "%llu duplicates, %llu from unknown nodes\n",
+			  (unsigned long long)cl->cnt.pkt_relayed,
+			  (unsigned long long)cl->cnt.pkt_ttl_expired,
+			  (unsigned long long)cl->cnt.pkt_looped,
+			  (unsigned long long)cl->cnt.bcast_duplicates,
+			  (unsigned long long)cl->cnt.bcast_unknown_origin);
+		ctl_routing_status(cl, sb, false);
 		return;
 	}
 	sb_puts(sb, "{\"name\":");
@@ -138,8 +146,9 @@ static void reply_status(struct cloud *cl, struct strbuf *sb, bool json)
 		  "\"connect_failures\":%llu,\"handshake_failures\":%llu,\"cert_rejected\":%llu,\"protocol_errors\":%llu,"
 		  "\"duplicates\":%llu,\"gates_refused\":%llu,\"gate_errors\":%llu,"
 		  "\"pkt_forwarded\":%llu,\"pkt_unroutable\":%llu,\"pkt_queue_full\":%llu,"
-		  "\"pkt_too_big\":%llu,\"pkt_spoofed\":%llu,\"pkt_ttl_expired\":%llu},"
-		  "\"gates\":%u}\n",
+		  "\"pkt_too_big\":%llu,\"pkt_spoofed\":%llu,\"pkt_ttl_expired\":%llu,"
+		  "\"pkt_relayed\":%llu,\"pkt_looped\":%llu,\"bcast_duplicates\":%llu,"
+		  "\"bcast_unknown_origin\":%llu},\"gates\":%u",
 		  (unsigned long long)cl->cnt.links_opened, (unsigned long long)cl->cnt.links_closed,
 		  (unsigned long long)cl->cnt.connect_failures,
 		  (unsigned long long)cl->cnt.handshake_failures,
@@ -150,7 +159,11 @@ static void reply_status(struct cloud *cl, struct strbuf *sb, bool json)
 		  (unsigned long long)cl->cnt.pkt_forwarded, (unsigned long long)cl->cnt.pkt_unroutable,
 		  (unsigned long long)cl->cnt.pkt_queue_full, (unsigned long long)cl->cnt.pkt_too_big,
 		  (unsigned long long)cl->cnt.pkt_spoofed, (unsigned long long)cl->cnt.pkt_ttl_expired,
-		  cl->ngates);
+		  (unsigned long long)cl->cnt.pkt_relayed, (unsigned long long)cl->cnt.pkt_looped,
+		  (unsigned long long)cl->cnt.bcast_duplicates,
+		  (unsigned long long)cl->cnt.bcast_unknown_origin, cl->ngates);
+	ctl_routing_status(cl, sb, true);
+	sb_puts(sb, "}\n");
 }
 
 static void reply_links(struct cloud *cl, struct strbuf *sb, bool json)
@@ -237,56 +250,6 @@ static void reply_gates(struct cloud *cl, struct strbuf *sb, bool json)
 		sb_puts(sb, "]}\n");
 }
 
-struct routes_out {
-	struct strbuf *sb;
-	bool json, first;
-};
-
-static void route_line(struct routes_out *ro, const struct prefix *p, const char *owner,
-		       const char *via)
-{
-	char text[ADDR_TEXT_MAX];
-
-	prefix_format(p, text, sizeof(text));
-	if (!ro->json) {
-		sb_printf(ro->sb, "%-40s %-16s %s\n", text, owner, via);
-		return;
-	}
-	sb_puts(ro->sb, ro->first ? "{\"prefix\":" : ",{\"prefix\":");
-	ro->first = false;
-	sb_json_str(ro->sb, text);
-	sb_puts(ro->sb, ",\"node\":");
-	sb_json_str(ro->sb, owner);
-	sb_puts(ro->sb, ",\"via\":");
-	sb_json_str(ro->sb, via);
-	sb_puts(ro->sb, "}");
-}
-
-static void remote_route(void *arg, const struct prefix *p, const char *node)
-{
-	route_line(arg, p, node, node);
-}
-
-static void reply_routes(struct cloud *cl, struct strbuf *sb, bool json)
-{
-	struct routes_out ro = { sb, json, true };
-	struct gate *g;
-	char via[GATE_NAME_MAX + 16];
-
-	if (!json)
-		sb_printf(sb, "%-40s %-16s %s\n", "PREFIX", "NODE", "VIA");
-	else
-		sb_puts(sb, "{\"routes\":[");
-	TAILQ_FOREACH(g, &cl->gates, entry) {
-		snprintf(via, sizeof(via), "gate %u (%s)", g->id, g->name);
-		for (size_t i = 0; i < g->nowned; i++)
-			route_line(&ro, &g->owned[i], cl->name, via);
-	}
-	fwd_foreach_remote(cl, remote_route, &ro);
-	if (json)
-		sb_puts(sb, "]}\n");
-}
-
 static void reply_log_level(const struct ctl_req *r, struct strbuf *sb)
 {
 	int level;
@@ -319,7 +282,11 @@ static void execute(struct cloud *cl, const struct ctl_req *r, struct strbuf *sb
 	} else if (!strcmp(r->cmd, "gates") && r->argc == 0) {
 		reply_gates(cl, sb, r->json);
 	} else if (!strcmp(r->cmd, "routes") && r->argc == 0) {
-		reply_routes(cl, sb, r->json);
+		ctl_routes(cl, sb, r->json);
+	} else if (!strcmp(r->cmd, "nodes") && r->argc == 0) {
+		ctl_nodes(cl, sb, r->json);
+	} else if (!strcmp(r->cmd, "dot") && r->argc == 0) {
+		ctl_dot(cl, sb);
 	} else if (!strcmp(r->cmd, "reload") && r->argc == 0) {
 		err[0] = '\0';
 		if (cloud_reload(cl, err, sizeof(err)) < 0)

@@ -1,13 +1,9 @@
 /*
  * fwd.c - forwarding between gates and links (see fwd.h).
  *
- * Lookups scan the local gates' prefixes and every up neighbour's
- * prefixes; fine for the tables of one hop.  Multi-hop routing brings its
- * own table and replaces fwd_lookup, not its callers.
- *
  * Invariants: a packet is never sent back to the gate or link it came
- * from; a neighbour's routes live exactly as long as its link is up; any
- * loop over links tolerates a link being freed by a failed send.
+ * from; a broadcast is handed to a node's gates at most once; any loop
+ * over links tolerates a link being freed by a failed send.
  */
 #include "config.h"
 #include "fwd.h"
@@ -15,79 +11,47 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backoff.h"
+#include "flow.h"
 #include "gate_srv.h"
 #include "link.h"
 #include "log.h"
-#include "wire.h"
+#include "router.h"
 
-/* The owners of the longest prefix covering dst: local gates and links. */
+/* The local gates that own the longest prefix covering dst. */
 struct owners {
 	int bits;			/* -1: none */
 	struct gate *gates[16];
 	size_t ngates;
-	struct link *links[16];
-	size_t nlinks;
 };
 
-static void owners_add(struct owners *o, int bits, struct gate *g, struct link *l)
-{
-	if (bits < o->bits)
-		return;
-	if (bits > o->bits) {
-		o->bits = bits;
-		o->ngates = o->nlinks = 0;
-	}
-	if (g && o->ngates < 16)
-		o->gates[o->ngates++] = g;
-	if (l && o->nlinks < 16)
-		o->links[o->nlinks++] = l;
-}
-
-static void lookup(struct cloud *cl, const struct addr *dst, bool local_only,
-		   struct owners *o)
+static void local_owners(struct cloud *cl, const struct addr *dst, struct owners *o)
 {
 	struct gate *g;
-	struct link *l;
 
 	o->bits = -1;
-	o->ngates = o->nlinks = 0;
+	o->ngates = 0;
 	TAILQ_FOREACH(g, &cl->gates, entry) {
 		int best = -1;
 		for (size_t i = 0; i < g->nowned; i++)
 			if (g->owned[i].bits > best && prefix_covers(&g->owned[i], dst))
 				best = g->owned[i].bits;
-		if (best >= 0)
-			owners_add(o, best, g, NULL);
-	}
-	if (local_only)
-		return;
-	TAILQ_FOREACH(l, &cl->links, entry) {
-		int best = -1;
-		if (l->state != LINK_UP)
+		if (best < 0 || best < o->bits)
 			continue;
-		for (size_t i = 0; i < l->fwd.nroutes; i++)
-			if (l->fwd.routes[i].bits > best && prefix_covers(&l->fwd.routes[i], dst))
-				best = l->fwd.routes[i].bits;
-		if (best >= 0)
-			owners_add(o, best, NULL, l);
+		if (best > o->bits) {
+			o->bits = best;
+			o->ngates = 0;
+		}
+		if (o->ngates < 16)
+			o->gates[o->ngates++] = g;
 	}
 }
 
-/* A packet's source must be an address its sender owns: a gate cannot send
- * as another gate, a neighbour as another node's host. */
+/* A packet's source must be an address its sender owns. */
 static bool owns(const struct prefix *ps, size_t n, const struct addr *a)
 {
 	for (size_t i = 0; i < n; i++)
 		if (prefix_covers(&ps[i], a))
-			return true;
-	return false;
-}
-
-/* Does the neighbour behind l have a gate in instance inst? */
-static bool link_in_instance(const struct link *l, uint32_t inst)
-{
-	for (size_t i = 0; i < l->fwd.nroutes; i++)
-		if (l->fwd.routes[i].a.inst == inst)
 			return true;
 	return false;
 }
@@ -100,7 +64,17 @@ static bool gate_subscribed(const struct gate *g, uint32_t inst)
 	return false;
 }
 
-/* ---------------------------------------------------------------- sending */
+static bool link_alive(struct cloud *cl, const struct link *l)
+{
+	const struct link *x;
+
+	TAILQ_FOREACH(x, &cl->links, entry)
+		if (x == l)
+			return x->state == LINK_UP;
+	return false;
+}
+
+/* ---------------------------------------------------------------- to gates */
 
 static void to_gates_broadcast(struct cloud *cl, struct gate *from, uint32_t inst,
 			       const struct addr *dst, const struct addr *src, const char *origin,
@@ -115,7 +89,19 @@ static void to_gates_broadcast(struct cloud *cl, struct gate *from, uint32_t ins
 	}
 }
 
-/* Encode the DATA header for this packet; 0 if it cannot be. */
+static void to_owners(struct cloud *cl, const struct owners *o, struct gate *from, uint32_t inst,
+		      const struct addr *dst, const struct addr *src, const char *origin,
+		      const uint8_t *payload, size_t len)
+{
+	for (size_t i = 0; i < o->ngates; i++)
+		if (o->gates[i] != from &&
+		    gate_send_packet(o->gates[i], 0, inst, dst, src, origin, payload, len))
+			cl->cnt.pkt_forwarded++;
+}
+
+/* ---------------------------------------------------------------- to links */
+
+/* Encode the DATA header of a packet we originate; 0 if it cannot be. */
 static size_t data_hdr(uint8_t *hdr, size_t cap, uint32_t inst, uint8_t flags, uint32_t bcast_id,
 		       const struct addr *dst, const struct addr *src, const char *origin,
 		       size_t len)
@@ -131,279 +117,219 @@ static size_t data_hdr(uint8_t *hdr, size_t cap, uint32_t inst, uint8_t flags, u
 	return data_encode_hdr(hdr, cap, &d);
 }
 
-static void to_links_broadcast(struct cloud *cl, uint32_t inst, uint8_t flags,
-			       const struct addr *dst, const struct addr *src,
-			       const uint8_t *payload, size_t len)
+/* A broadcast or flood, with its header ready, to every link but one. */
+static void flood(struct cloud *cl, const struct link *except, const uint8_t *hdr, size_t hlen,
+		  const uint8_t *payload, size_t len)
 {
 	struct link *l, *tmp;
-	uint8_t hdr[DATA_HDR_MAX];
 
 	TAILQ_FOREACH_SAFE(l, &cl->links, entry, tmp) {
-		if (l->state != LINK_UP || !link_in_instance(l, inst))
+		if (l == except || l->state != LINK_UP)
 			continue;
-		size_t n = data_hdr(hdr, sizeof(hdr), inst, flags, ++l->fwd.next_bcast_id, dst, src,
-				    cl->name, len);
-		if (!n)
-			cl->cnt.pkt_too_big++;
-		else if (link_send_data(l, hdr, n, payload, len))
+		if (link_send_data(l, hdr, hlen, payload, len))
 			cl->cnt.pkt_forwarded++;
 	}
+}
+
+/* The next hop toward s for this packet, never `except'. */
+static struct link *next_hop(struct cloud *cl, const struct rt_source *s,
+			     const struct link *except, uint32_t inst, const struct addr *src,
+			     const struct addr *dst, const uint8_t *payload, size_t len)
+{
+	enum mp_policy pol = router_policy(cl, inst);
+	uint32_t h = 0;
+	struct rt_neigh *nb;
+
+	if (pol == MP_FLOW)
+		h = flow_hash(src, dst, payload, len, cl->flow_salt);
+	else if (pol == MP_SPRAY)
+		h = cloud_random32();
+	nb = rt_next_hop(cl->rt, s, h, except ? except->rt_nb : NULL, pol != MP_OFF);
+	return nb ? nb->user : NULL;
 }
 
 void fwd_from_gate(struct cloud *cl, struct gate *from, const struct gate_msg *m)
 {
 	const struct addr *dst = &m->pkt.dst, *src = &m->pkt.src;
+	const uint8_t *payload = m->pkt.payload;
+	size_t len = m->pkt.len, n;
+	uint32_t inst = m->pkt.inst;
 	uint8_t hdr[DATA_HDR_MAX];
+	const struct rt_source *s;
 	struct owners o;
+	struct link *l;
 
 	if (!owns(from->owned, from->nowned, src)) {
 		cl->cnt.pkt_spoofed++;
 		return;
 	}
-	if (addr_is_broadcast(dst)) {
-		to_gates_broadcast(cl, from, m->pkt.inst, dst, src, cl->name, m->pkt.payload, m->pkt.len);
-		to_links_broadcast(cl, m->pkt.inst, 0, dst, src, m->pkt.payload, m->pkt.len);
+	s = addr_is_broadcast(dst) ? NULL : rt_lookup(cl->rt, dst);
+	if (!s && (addr_is_broadcast(dst) || (m->flags & PKT_FLOOD_UNKNOWN))) {
+		uint8_t flags = addr_is_broadcast(dst) ? 0 : DATA_FLOOD_UNKNOWN;
+		to_gates_broadcast(cl, from, inst, dst, src, cl->name, payload, len);
+		if (!rt_instance_remote(cl->rt, inst))
+			return;		/* nobody else listens there */
+		n = data_hdr(hdr, sizeof(hdr), inst, flags, ++cl->next_bcast_id, dst, src,
+			     cl->name, len);
+		if (n)
+			flood(cl, NULL, hdr, n, payload, len);
+		else
+			cl->cnt.pkt_too_big++;
 		return;
 	}
-	lookup(cl, dst, false, &o);
-	if (o.nlinks == 0 && o.ngates == 1 && o.gates[0] == from)
-		return;		/* its own address: nothing to do for the mesh */
-	if (o.bits < 0) {
-		if (m->flags & PKT_FLOOD_UNKNOWN) {
-			to_gates_broadcast(cl, from, m->pkt.inst, dst, src, cl->name,
-					   m->pkt.payload, m->pkt.len);
-			to_links_broadcast(cl, m->pkt.inst, DATA_FLOOD_UNKNOWN, dst, src,
-					   m->pkt.payload, m->pkt.len);
-			return;
-		}
+	if (!s) {
 		cl->cnt.pkt_unroutable++;
 		from->unroutable++;
-		gate_send_unreachable(from, m->pkt.inst, dst, m->pkt.payload, m->pkt.len);
+		gate_send_unreachable(from, inst, dst, payload, len);
 		return;
 	}
-	for (size_t i = 0; i < o.ngates; i++) {
-		if (o.gates[i] != from &&
-		    gate_send_packet(o.gates[i], 0, m->pkt.inst, dst, src, cl->name,
-				     m->pkt.payload, m->pkt.len))
-			cl->cnt.pkt_forwarded++;
+	if (s->local) {
+		local_owners(cl, dst, &o);
+		to_owners(cl, &o, from, inst, dst, src, cl->name, payload, len);
+		return;
 	}
-	size_t n = data_hdr(hdr, sizeof(hdr), m->pkt.inst, 0, 0, dst, src, cl->name, m->pkt.len);
-	if (n == 0 && o.nlinks)
+	l = next_hop(cl, s, NULL, inst, src, dst, payload, len);
+	n = data_hdr(hdr, sizeof(hdr), inst, 0, 0, dst, src, cl->name, len);
+	if (!l) {
+		cl->cnt.pkt_unroutable++;
+	} else if (!n) {
 		cl->cnt.pkt_too_big++;
-	for (size_t i = 0; i < o.nlinks && n; i++) {
-		/* the link may be gone if an earlier send closed it */
-		struct link *l;
-		TAILQ_FOREACH(l, &cl->links, entry)
-			if (l == o.links[i])
-				break;
-		if (l && link_send_data(l, hdr, n, m->pkt.payload, m->pkt.len))
-			cl->cnt.pkt_forwarded++;
+	} else if (link_send_data(l, hdr, n, payload, len)) {
+		cl->cnt.pkt_forwarded++;
 	}
 }
 
-bool fwd_from_link(struct cloud *cl, struct link *l, const uint8_t *p, size_t len)
+/* A broadcast or flood from a link: deliver here once, pass it on. */
+static void from_link_flood(struct cloud *cl, struct link *in, const struct data_frame *d,
+			    const struct addr *dst, const struct addr *src,
+			    uint8_t *hdr, size_t hlen)
+{
+	struct rt_node *o = rt_node_find(cl->rt, d->origin);
+	struct owners ow;
+
+	if (!o) {
+		cl->cnt.bcast_unknown_origin++;
+		return;
+	}
+	if (!dedup_check(&o->bcast, d->bcast_id)) {
+		cl->cnt.bcast_duplicates++;
+		return;
+	}
+	if (!rt_origin_covers(cl->rt, d->origin, src)) {
+		cl->cnt.pkt_spoofed++;
+		return;
+	}
+	if (d->flags & DATA_FLOOD_UNKNOWN) {
+		local_owners(cl, dst, &ow);
+		if (ow.bits >= 0)
+			to_owners(cl, &ow, NULL, d->inst, dst, src, d->origin, d->payload, d->len);
+		else
+			to_gates_broadcast(cl, NULL, d->inst, dst, src, d->origin, d->payload,
+					   d->len);
+	} else {
+		to_gates_broadcast(cl, NULL, d->inst, dst, src, d->origin, d->payload, d->len);
+	}
+	if (d->ttl <= 1) {
+		cl->cnt.pkt_ttl_expired++;
+		return;
+	}
+	hdr[4] = (uint8_t)(d->ttl - 1);
+	flood(cl, in, hdr, hlen, d->payload, d->len);
+}
+
+bool fwd_from_link(struct cloud *cl, struct link *in, const uint8_t *p, size_t len)
 {
 	struct data_frame d;
 	struct addr dst = { 0 }, src = { 0 };
-	struct owners o;
+	struct prefix chk;
+	uint8_t hdr[DATA_HDR_MAX];
+	size_t hlen;
 
 	if (!data_decode(p, len, &d))
 		return false;
-	/* one hop for now: only the neighbour itself may originate */
-	if (strcmp(d.origin, l->peer.name))
-		return false;
-	if (d.ttl == 0) {
-		cl->cnt.pkt_ttl_expired++;
-		return true;
-	}
 	dst.inst = src.inst = d.inst;
 	dst.len = d.dst_len;
 	src.len = d.src_len;
 	memcpy(dst.b, d.dst, d.dst_len);
 	memcpy(src.b, d.src, d.src_len);
-	struct prefix chk;
 	prefix_host(&chk, &dst);
 	if (!prefix_valid(&chk))
 		return false;
 	prefix_host(&chk, &src);
 	if (!prefix_valid(&chk))
 		return false;
-	if (!owns(l->fwd.routes, l->fwd.nroutes, &src)) {
-		cl->cnt.pkt_spoofed++;
+	hlen = len - d.len;
+	if (hlen > sizeof(hdr))
+		return false;
+	memcpy(hdr, p, hlen);
+
+	if (!strcmp(d.origin, cl->name)) {
+		/* ours, back again: a flood's copy, or a routing loop */
+		if (addr_is_broadcast(&dst) || (d.flags & DATA_FLOOD_UNKNOWN))
+			cl->cnt.bcast_duplicates++;
+		else
+			cl->cnt.pkt_looped++;
+		return true;
+	}
+	if (addr_is_broadcast(&dst) || (d.flags & DATA_FLOOD_UNKNOWN)) {
+		from_link_flood(cl, in, &d, &dst, &src, hdr, hlen);
 		return true;
 	}
 
-	if (addr_is_broadcast(&dst)) {
-		to_gates_broadcast(cl, NULL, d.inst, &dst, &src, d.origin, d.payload, d.len);
+	const struct rt_source *s = rt_lookup(cl->rt, &dst);
+	if (!s) {
+		cl->cnt.pkt_unroutable++;
 		return true;
 	}
-	lookup(cl, &dst, true, &o);
-	if (o.bits < 0) {
-		if (d.flags & DATA_FLOOD_UNKNOWN)
-			to_gates_broadcast(cl, NULL, d.inst, &dst, &src, d.origin, d.payload, d.len);
-		else
-			cl->cnt.pkt_unroutable++;
+	if (s->local) {
+		struct owners o;
+		if (!rt_origin_covers(cl->rt, d.origin, &src)) {
+			cl->cnt.pkt_spoofed++;
+			return true;
+		}
+		local_owners(cl, &dst, &o);
+		to_owners(cl, &o, NULL, d.inst, &dst, &src, d.origin, d.payload, d.len);
 		return true;
 	}
-	for (size_t i = 0; i < o.ngates; i++)
-		if (gate_send_packet(o.gates[i], 0, d.inst, &dst, &src, d.origin, d.payload, d.len))
-			cl->cnt.pkt_forwarded++;
+	if (d.ttl <= 1) {
+		cl->cnt.pkt_ttl_expired++;
+		return true;
+	}
+	struct link *out = next_hop(cl, s, in, d.inst, &src, &dst, d.payload, d.len);
+	if (!out || !link_alive(cl, out)) {
+		cl->cnt.pkt_unroutable++;
+		return true;
+	}
+	hdr[4] = (uint8_t)(d.ttl - 1);
+	if (link_send_data(out, hdr, hlen, d.payload, d.len)) {
+		cl->cnt.pkt_forwarded++;
+		cl->cnt.pkt_relayed++;
+	}
 	return true;
 }
 
 /* ---------------------------------------------------------------- routes */
 
-/* Send prefixes to one link as ROUTE frames of at most ~60 KiB; the first
- * frame carries op, the rest ROUTE_ADD (when op is REPLACE). */
-static bool send_routes(struct link *l, uint8_t op, const struct prefix *ps, size_t n,
-			bool (*keep)(const struct prefix *p, void *arg), void *arg)
-{
-	static uint8_t buf[FRAME_MAX_PAYLOAD];
-	size_t off = ROUTE_HDR_LEN, count = 0;
-	bool first = true;
-
-	for (size_t i = 0; i <= n; i++) {
-		bool flush = i == n ? (first || count) : off + PREFIX_WIRE_MAX > sizeof(buf);
-		if (flush) {
-			route_encode_hdr(buf, sizeof(buf), first ? op : ROUTE_ADD, (uint16_t)count);
-			if (!link_send_frame(l, FRAME_ROUTE, buf, off))
-				return false;
-			first = false;
-			off = ROUTE_HDR_LEN;
-			count = 0;
-		}
-		if (i == n)
-			break;
-		if (keep && !keep(&ps[i], arg))
-			continue;
-		off += prefix_encode(buf + off, sizeof(buf) - off, &ps[i]);
-		count++;
-	}
-	return true;
-}
-
-/* All prefixes of all local gates, in one array (caller frees). */
-static struct prefix *local_table(struct cloud *cl, size_t *n)
-{
-	struct gate *g;
-	size_t total = 0, k = 0;
-
-	TAILQ_FOREACH(g, &cl->gates, entry)
-		total += g->nowned;
-	struct prefix *t = malloc((total ? total : 1) * sizeof(*t));
-	if (!t)
-		return NULL;
-	TAILQ_FOREACH(g, &cl->gates, entry) {
-		if (!g->nowned)
-			continue;	/* attached, nothing announced: owned is NULL */
-		memcpy(t + k, g->owned, g->nowned * sizeof(*t));
-		k += g->nowned;
-	}
-	*n = k;
-	return t;
-}
-
-bool fwd_link_up(struct cloud *cl, struct link *l)
-{
-	size_t n = 0;
-	struct prefix *t = local_table(cl, &n);
-	bool alive;
-
-	if (!t) {
-		log_err(LOGS_ROUTE, "out of memory for the route table");
-		return true;
-	}
-	alive = send_routes(l, ROUTE_REPLACE, t, n, NULL, NULL);
-	free(t);
-	return alive;
-}
-
 void fwd_local_changed(struct cloud *cl, uint8_t op, const struct prefix *ps, size_t n)
 {
-	struct link *l, *tmp;
-	struct prefix *t = NULL;
-
-	if (!ps) {
-		t = local_table(cl, &n);
-		if (!t)
-			return;
-		ps = t;
-		op = ROUTE_REPLACE;
-	}
-	TAILQ_FOREACH_SAFE(l, &cl->links, entry, tmp)
-		if (l->state == LINK_UP)
-			send_routes(l, op, ps, n, NULL, NULL);
-	free(t);
-}
-
-static bool apply_route(struct fwd_link *f, uint8_t op, const struct prefix *p)
-{
-	for (size_t i = 0; i < f->nroutes; i++) {
-		if (prefix_equal(&f->routes[i], p)) {
-			if (op == ROUTE_REMOVE)
-				f->routes[i] = f->routes[--f->nroutes];
-			return true;
-		}
-	}
-	if (op == ROUTE_REMOVE)
-		return true;
-	if (f->nroutes >= LINK_ROUTES_MAX)
-		return false;
-	if (f->nroutes == f->caproutes) {
-		size_t cap = f->caproutes ? 2 * f->caproutes : 16;
-		struct prefix *nr = realloc(f->routes, cap * sizeof(*nr));
-		if (!nr)
-			return false;
-		f->routes = nr;
-		f->caproutes = cap;
-	}
-	f->routes[f->nroutes++] = *p;
-	return true;
-}
-
-bool fwd_route_from_link(struct cloud *cl, struct link *l, const uint8_t *p, size_t len)
-{
-	struct route_frame r;
-	const uint8_t *q;
-	size_t left;
-	struct prefix pf;
-	char text[ADDR_TEXT_MAX];
-
-	if (!route_decode(p, len, &r))
-		return false;
-	if (r.op == ROUTE_REPLACE)
-		l->fwd.nroutes = 0;
-	q = r.list;
-	left = r.list_len;
-	while (left > 0 && prefix_decode(&q, &left, &pf)) {
-		if (!apply_route(&l->fwd, r.op == ROUTE_REMOVE ? ROUTE_REMOVE : ROUTE_ADD, &pf)) {
-			log_warn(LOGS_ROUTE, "%s announced more than %d prefixes (or we are out of "
-				 "memory)", l->peer.name, LINK_ROUTES_MAX);
-			return false;
-		}
-		prefix_format(&pf, text, sizeof(text));
-		log_dbg(LOGS_ROUTE, "%s %s %s", l->peer.name,
-			r.op == ROUTE_REMOVE ? "withdrew" : "announced", text);
-	}
-	gates_routes_changed(cl);
-	return true;
-}
-
-void fwd_link_down(struct cloud *cl, struct link *l)
-{
-	free(l->fwd.routes);
-	l->fwd.routes = NULL;
-	l->fwd.nroutes = l->fwd.caproutes = 0;
-	gates_routes_changed(cl);
+	router_local(cl, op == ROUTE_ADD, ps, n);
 }
 
 void fwd_foreach_remote(struct cloud *cl,
 			void (*cb)(void *arg, const struct prefix *p, const char *node), void *arg)
 {
-	struct link *l;
+	const struct rt_source *s, *best;
 
-	TAILQ_FOREACH(l, &cl->links, entry)
-		if (l->state == LINK_UP)
-			for (size_t i = 0; i < l->fwd.nroutes; i++)
-				cb(arg, &l->fwd.routes[i], l->peer.name);
+	TAILQ_FOREACH(s, &cl->rt->sources, entry) {
+		if (!s->reachable || s->local || s->pfx->p.a.inst == NODE_INST)
+			continue;
+		/* a prefix several nodes own: once, with the nearest owner */
+		best = s;
+		for (const struct rt_source *o = s->pfx->sources; o; o = o->pnext)
+			if (o->reachable && !o->local && (o->metric < best->metric ||
+							    (o->metric == best->metric && o < best)))
+				best = o;
+		if (best == s)
+			cb(arg, &s->pfx->p, s->origin->name);
+	}
 }

@@ -20,6 +20,7 @@
 #include "fwd.h"
 #include "log.h"
 #include "options.h"
+#include "route.h"
 #include "unixsock.h"
 
 #define GATE_SNDBUF (4 << 20)	/* bytes */
@@ -379,6 +380,14 @@ static bool handle_announce(struct gate *g, const struct gate_msg *m)
 	size_t off = 0, nadded = 0, ngone = 0;
 	char text[ADDR_TEXT_MAX];
 
+	/* protocol 0 is the routing table's: the route to each node itself */
+	while (gate_ann_next(m, &off, &p)) {
+		if (inst_proto(p.a.inst) == inst_proto(NODE_INST)) {
+			gate_fail(g, GERR_PROTOCOL, "protocol 0 is reserved for routes to nodes");
+			return false;
+		}
+	}
+	off = 0;
 	added = malloc((m->ann.count + nold + 1) * sizeof(*added));
 	if (!added) {
 		gate_fail(g, GERR_LIMIT, "out of memory");

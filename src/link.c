@@ -26,6 +26,7 @@
 #include "wire.h"
 #include "log.h"
 #include "peer.h"
+#include "router.h"
 
 #define RBUF_LEN (FRAME_HDR_LEN + FRAME_MAX_PAYLOAD)
 #define OUT_MAX_BYTES (4u << 20)	/* queued bytes (control + data) before we give up */
@@ -385,7 +386,7 @@ static bool link_established(struct link *l, const struct hello *h)
 	connectors_peer_up(cl, l->peer.name);
 	/* first ping at once: the RTT is known within a round trip */
 	arm_timer(l, 1);
-	return fwd_link_up(cl, l);
+	return router_link_up(cl, l);
 }
 
 /* ---------------------------------------------------------------- input */
@@ -459,12 +460,17 @@ static bool handle_frame(struct link *l, const struct frame *f)
 			l->srtt_us = l->srtt_us ? (7 * l->srtt_us + sample) / 8 : sample;
 			log_dbg(LOGS_LINK, "link %s (%s): rtt %.3fms, smoothed %.3fms", l->peer.name,
 				l->addr_str, (double)sample / 1000., (double)l->srtt_us / 1000.);
+			router_link_rtt(l->cloud, l, sample);
 		}
 		return true;
 	}
 	case FRAME_ROUTE:
-		if (!fwd_route_from_link(l->cloud, l, f->payload, f->len)) {
-			protocol_error(l, "malformed route frame");
+	case FRAME_SEQREQ:
+	case FRAME_DIGEST:
+	case FRAME_ROUTE_REQ:
+		if (!router_frame(l->cloud, l, f->type, f->payload, f->len)) {
+			snprintf(why, sizeof(why), "malformed %s frame", frame_type_name(f->type));
+			protocol_error(l, why);
 			return false;
 		}
 		return true;
@@ -803,7 +809,7 @@ static void link_free(struct link *l)
 	snprintf(name, sizeof(name), "%s", l->peer.name);
 
 	if (was_up)
-		fwd_link_down(cl, l);
+		router_link_down(cl, l);
 	if (l->tls)
 		gnutls_deinit(l->tls);
 	close(l->fd);

@@ -15,7 +15,6 @@
 #include <gnutls/gnutls.h>
 
 #include "cloud.h"
-#include "fwd.h"
 #include "tls.h"
 
 enum link_state {
@@ -31,6 +30,8 @@ struct obuf {
 	size_t len, off, cap;
 	size_t pending;		/* bytes handed to a send that said EAGAIN */
 };
+
+struct rt_neigh;
 
 struct link {
 	TAILQ_ENTRY(link) entry;
@@ -61,7 +62,9 @@ struct link {
 	uint64_t srtt_us;		/* 0 until the first pong */
 	uint64_t tx_bytes, rx_bytes;
 	uint64_t tx_packets, rx_packets, tx_dropped;
-	struct fwd_link fwd;		/* owned by fwd.c */
+	struct rt_neigh *rt_nb;		/* its routing neighbour (router.c), once up */
+	uint32_t rtt_win[8];		/* recent RTT samples (us), for its route cost */
+	unsigned rtt_n;
 };
 
 /* Start a link on a connected or connecting socket (consumes fd). */

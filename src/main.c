@@ -31,6 +31,7 @@
 #include "options.h"
 #include "peer.h"
 #include "resolve.h"
+#include "router.h"
 #include "tls.h"
 
 #define ERR_LEN 600
@@ -144,7 +145,7 @@ static bool conf_check(const struct conf *c, bool at_start, char *err, size_t er
 			 v->file, v->line);
 		return false;
 	}
-	if (!gates_conf_check(c, err, errlen))
+	if (!gates_conf_check(c, err, errlen) || !router_conf_check(c, err, errlen))
 		return false;
 	if (conf_u64(c, OPT_CONN_RETRY_MAX) < conf_u64(c, OPT_CONN_RETRY)) {
 		v = conf_last(c, OPT_CONN_RETRY_MAX);
@@ -290,6 +291,7 @@ int cloud_reload(struct cloud *cl, char *err, size_t errlen)
 	tls_creds_put(cl->creds);
 	cl->creds = cr;
 	gates_reload(cl);
+	router_settings(cl);
 	recheck_links(cl, cr);
 	if (cl->set.keepalive_us != keepalive)
 		TAILQ_FOREACH(l, &cl->links, entry)
@@ -375,6 +377,7 @@ static void cloud_free(struct cloud *cl)
 	connectors_free(cl);
 	TAILQ_FOREACH_SAFE(l, &cl->links, entry, tmp)
 		link_close(l, 0, "exiting", false);
+	router_free(cl);
 	resolve_shutdown();
 	tls_creds_put(cl->creds);
 	conf_free(cl->conf);
@@ -462,6 +465,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	cl->started = ev_now(cl->loop);
+	cl->next_bcast_id = cloud_random32();
+	cl->flow_salt = cloud_random32();
+	if (router_init(cl, err, sizeof(err)) < 0) {
+		log_err(LOGS_CORE, "%s", err);
+		cloud_free(cl);
+		return 1;
+	}
 	signals_start(cl);
 	resolve_init(cl->loop);
 

@@ -654,6 +654,7 @@ bool rt_recv(struct rt *rt, struct rt_neigh *nb, uint8_t type, const uint8_t *p,
 	case FRAME_DIGEST:
 		if (!rw_digest_decode(p, len, &dg))
 			return false;
+		rt->cnt.digest_rx++;
 		if (nb->resyncing || nb->req_full_pending)
 			return true;
 		mine.sum = digest_of_routes(rt, nb, &mine.count);

@@ -79,7 +79,7 @@ struct rt_counters {
 	uint64_t bytes_tx;			/* payload bytes of all routing frames */
 	uint64_t unfeasible;			/* updates received that were not feasible */
 	uint64_t seqreq_rx, seqreq_tx;
-	uint64_t digest_mismatch;
+	uint64_t digest_rx, digest_mismatch;
 	uint64_t table_full;			/* entries refused: RT_SOURCES_MAX */
 };
 

@@ -17,10 +17,11 @@ case $BUILD_DIR in /*) ;; *) BUILD_DIR=$repo/$BUILD_DIR ;; esac
 # build: compiler, autotools, libraries; run: certtool for keys, iproute2
 # for the demo and tests, jq to read cloudctl's JSON; clang for libFuzzer;
 # traffic in the tests: ping, iperf3, dnsmasq (DHCP server), busybox
-# (udhcpc), python3 (a misbehaving gate).
+# (udhcpc), python3 (a misbehaving gate), nftables (cutting links), tcpdump
+# (counting broadcasts on the TAPs).
 PACKAGES="build-essential autoconf automake pkg-config libgnutls28-dev libev-dev
 libcap-ng-dev check gnutls-bin iproute2 jq clang libclang-rt-14-dev
-iputils-ping iperf3 dnsmasq-base busybox python3"
+iputils-ping iperf3 dnsmasq-base busybox python3 nftables tcpdump"
 
 missing=()
 for p in $PACKAGES; do

@@ -1,17 +1,21 @@
 /*
- * fuzz_frame.c - libFuzzer target for lib/frame.c.  Reads the input the
- * way a link reads its TLS stream: frames back to back, each payload handed
- * to its decoder, until a frame is incomplete or malformed.
+ * fuzz_frame.c - libFuzzer target for lib/frame.c and the routing payloads
+ * of lib/routewire.c.  Reads the input the way a link reads its TLS
+ * stream: frames back to back, each payload handed to its decoder, until
+ * a frame is incomplete or malformed.
  *
  * Input: byte 0 picks the receiver's max_payload (0: FRAME_MAX_PAYLOAD,
  * 0x80..0xff: (b - 0x80) * 4, others: 8192); the rest is the stream.
  * Every value that decodes must re-encode to the same bytes and decode to
- * the same value (ROUTE: every prefix walked and re-encoded; DATA: header
- * re-encoded and the payload appended); anything else abort()s.
+ * the same value (ROUTE: every entry walked and written again, groups of
+ * one origin and seqno merged, so the same entries in no more bytes;
+ * DATA: header re-encoded and the payload appended); anything else
+ * abort()s.
  */
 #include "config.h"
 #include "addr.h"
 #include "frame.h"
+#include "routewire.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -71,33 +75,73 @@ static void check_bye(const uint8_t *p, size_t len)
 	check(b2.code == b.code && !strcmp(b2.reason, b.reason));
 }
 
+/* ROUTE: every entry walked and written again with rw_writer (groups of
+ * one origin and seqno merged, so never longer), reading back the same. */
 static void check_route(const uint8_t *p, size_t len)
 {
-	static uint8_t out[FRAME_MAX_PAYLOAD];
-	struct route_frame r, r2;
-	const uint8_t *q;
-	struct prefix pf;
-	size_t left, off, n, i;
+	static uint8_t out[FRAME_MAX_PAYLOAD + RW_GROUP_HDR_MAX + RW_ENTRY_MAX];
+	static struct rw_entry es[FRAME_MAX_PAYLOAD / 11 + 1];
+	struct rw_reader r, r2;
+	struct rw_writer w;
+	struct rw_entry e;
+	size_t n = 0, i;
 
-	if (!route_decode(p, len, &r))
+	if (!rw_route_decode(p, len, &r))
 		return;
-	check(r.op <= ROUTE_REMOVE && r.list == p + ROUTE_HDR_LEN &&
-	      r.list_len == len - ROUTE_HDR_LEN);
-	off = route_encode_hdr(out, sizeof(out), r.op, r.count);
-	check(off == ROUTE_HDR_LEN);
-	check(route_encode_hdr(out, ROUTE_HDR_LEN - 1, r.op, r.count) == 0);
-	q = r.list;
-	left = r.list_len;
-	for (i = 0; i < r.count; i++) {
-		check(prefix_decode(&q, &left, &pf) && prefix_valid(&pf));
-		n = prefix_encode(out + off, sizeof(out) - off, &pf);
-		check(n > 0 && prefix_encode(out + off, n - 1, &pf) == 0);
-		off += n;
+	check(len >= 1 && r.flags == p[0]);
+	check(!(r.flags & ~(RW_FULL_BEGIN | RW_FULL_END)));
+	while (rw_route_next(&r, &es[n])) {
+		check(prefix_valid(&es[n].p));
+		check(node_name_valid(es[n].origin, strlen(es[n].origin)));
+		n++;
 	}
-	check(left == 0 && !prefix_decode(&q, &left, &pf));
-	check(off == len && !memcmp(out, p, len));
-	check(route_decode(out, off, &r2));
-	check(r2.op == r.op && r2.count == r.count && r2.list_len == r.list_len);
+	check(r.left == 0);
+	rw_route_begin(&w, out, sizeof(out), r.flags);
+	for (i = 0; i < n; i++)
+		check(rw_route_add(&w, &es[i]));
+	check(rw_route_len(&w) <= len);
+	check(rw_route_decode(out, rw_route_len(&w), &r2) && r2.flags == r.flags);
+	for (i = 0; i < n; i++) {
+		check(rw_route_next(&r2, &e));
+		check(!strcmp(e.origin, es[i].origin) && e.seqno == es[i].seqno &&
+		      e.metric == es[i].metric && prefix_equal(&e.p, &es[i].p));
+	}
+	check(!rw_route_next(&r2, &e));
+}
+
+static void check_seqreq(const uint8_t *p, size_t len)
+{
+	uint8_t out[4 + NODE_NAME_MAX];
+	struct rw_seqreq q, q2;
+	size_t n;
+
+	if (!rw_seqreq_decode(p, len, &q))
+		return;
+	check(q.hops > 0 && node_name_valid(q.origin, strlen(q.origin)));
+	n = rw_seqreq_encode(out, sizeof(out), &q);
+	check(n == len && !memcmp(out, p, len));
+	check(rw_seqreq_encode(out, n - 1, &q) == 0);
+	check(rw_seqreq_decode(out, n, &q2));
+	check(q2.seqno == q.seqno && q2.hops == q.hops && !strcmp(q2.origin, q.origin));
+}
+
+static void check_digest(const uint8_t *p, size_t len)
+{
+	uint8_t out[RW_DIGEST_LEN];
+	struct rw_digest d, d2;
+
+	if (!rw_digest_decode(p, len, &d))
+		return;
+	check(rw_digest_encode(out, sizeof(out), &d) == len && !memcmp(out, p, len));
+	check(rw_digest_encode(out, sizeof(out) - 1, &d) == 0);
+	check(rw_digest_decode(out, sizeof(out), &d2));
+	check(d2.count == d.count && d2.sum == d.sum);
+}
+
+static void check_route_req(const uint8_t *p, size_t len)
+{
+	if (rw_route_req_decode(p, len))
+		check(len == RW_ROUTE_REQ_LEN && p[0] == 0);
 }
 
 static void check_data(const uint8_t *p, size_t len)
@@ -149,6 +193,15 @@ static void check_payload(const struct frame *f)
 		break;
 	case FRAME_DATA:
 		check_data(p, f->len);
+		break;
+	case FRAME_SEQREQ:
+		check_seqreq(p, f->len);
+		break;
+	case FRAME_DIGEST:
+		check_digest(p, f->len);
+		break;
+	case FRAME_ROUTE_REQ:
+		check_route_req(p, f->len);
 		break;
 	default:
 		abort();

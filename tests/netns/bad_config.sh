@@ -34,6 +34,9 @@ conf pinnoname.conf "key $KEY" "pin b pin-sha256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5N
 conf badpin.conf "name a" "key $KEY" "pin b sha1:deadbeef"
 conf badlisten.conf "key $KEY" "cert $CERT" "ca $CA" "listen 10.77.0.300 7000"
 conf baduser.conf "key $KEY" "cert $CERT" "ca $CA" "user no-such-user-here"
+conf badmp.conf "key $KEY" "cert $CERT" "ca $CA" "multipath flow" "multipath sideways ipv4"
+conf badmpinst.conf "key $KEY" "cert $CERT" "ca $CA" "multipath spray nosuchproto.1"
+conf badhyst.conf "key $KEY" "cert $CERT" "ca $CA" "route_hysteresis 95"
 
 # says REGEX... : $T/err matches every REGEX.
 says() {
@@ -62,6 +65,11 @@ refused() {
 
 refused unknown.conf "unknown option on line 3" "unknown\.conf:3\b" frobnicate
 refused baddur.conf "bad duration on line 4" "baddur\.conf:4\b" parsecs
+refused badmp.conf "unknown multipath policy on line 5" "badmp\.conf:5\b" "multipath" sideways
+refused badmpinst.conf "multipath for an unknown instance on line 4" "badmpinst\.conf:4\b" \
+	nosuchproto
+refused badhyst.conf "route_hysteresis out of range on line 4" "badhyst\.conf:4\b" \
+	route_hysteresis
 refused noinc.conf "@include of a missing file on line 2" "noinc\.conf:2\b" "nowhere\.conf"
 refused cycle1.conf "@include cycle" "cycle[12]\.conf:[12]\b"
 refused nokey.conf "missing key" "missing required option .?key"

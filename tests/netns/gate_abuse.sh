@@ -127,6 +127,31 @@ check "b still routes ipv4:10.99.0.1 to a after the liar's withdrawal" \
 	always_for 1 has_route b ipv4:10.99.0.1 a
 check "ping a -> b still works" wait_ping a 10.99.0.2 3
 
+# --- protocol 0 is the routing table's (the route to each node): a gate
+# that announces the node prefix "p0:*" is refused and changes nothing
+cat >"$T/nodeclaim.py" <<'EOF'
+import socket, struct, sys
+def s8(b): return bytes([len(b)]) + b
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+s.send(b"\x01\x00" + struct.pack(">H", 1) + s8(b"claim"))
+assert s.recv(1 << 17)[0] == 1
+s.send(b"\x02\x00\x00" + struct.pack(">H", 1) + struct.pack(">IHB", 0, 0, 0))
+s.settimeout(3)
+while True:
+    m = s.recv(1 << 17)
+    if not m:
+        sys.exit(1)                   # closed without an ERROR
+    if m[0] == 7:                     # ERROR
+        print("ERROR", m[2:].decode(errors="replace"))
+        sys.exit(0)
+EOF
+in_ns a python3 "$T/nodeclaim.py" "$(gate_sock a)" >"$T/nodeclaim.out" 2>&1
+check "a gate announcing the node prefix p0:* gets an ERROR" \
+	grep -q "reserved for routes to nodes" "$T/nodeclaim.out"
+check "b still reaches node a" jq_ctl b nodes 'any(.nodes[]; .name == "a")'
+check "ping a -> b still works after it" wait_ping a 10.99.0.2 3
+
 # --- a gate that says hello and announces nothing, while a link comes up
 cat >"$T/quiet.py" <<'EOF'
 import socket, struct, sys, time

@@ -793,3 +793,61 @@ chat_saw() { grep -qF -- "$3" "$T/$1-$2.out" 2>/dev/null; }
 
 # chat_out NODE TAG : what chat-gate NODE-TAG printed.
 chat_out() { cat "$T/$1-$2.out"; }
+
+# ---------------------------------------------------------------- routing
+#
+# Multi-hop tests (route_*.sh).  Every node sits on the hub, so the mesh's
+# topology is made by the nodes' `connect' lines; a link is cut with
+# nftables in one node's namespace.
+
+# Timers for node_conf in routing tests: a silent link dies within ~1 s.
+ROUTE_TIMERS=("conn_keepalive 200ms" "conn_timeout 1s")
+
+# cut_link A B : in A's namespace, drop all TCP to and from B's address:
+# the link between A and B dies by conn_timeout and cannot come back.
+cut_link() {
+	in_ns "$1" nft -f - <<-EOT || bail "cut the link $1 - $2 (nft)"
+	table inet cut_$2 {
+		chain in { type filter hook input priority 0; ip saddr $(addr4 "$2") meta l4proto tcp drop; }
+		chain out { type filter hook output priority 0; ip daddr $(addr4 "$2") meta l4proto tcp drop; }
+	}
+	EOT
+}
+
+# restore_link A B : undo cut_link A B.
+restore_link() { in_ns "$1" nft delete table inet "cut_$2" || bail "restore the link $1 - $2"; }
+
+# node_get NODE OTHER FILTER : jq -r FILTER on OTHER's entry in `cloudctl
+# -json nodes' on NODE; fails when NODE does not list OTHER.
+node_get() {
+	jq_ctl "$1" nodes "first(.nodes[] | select(.name == \"$2\")) | $3"
+}
+
+# node_listed NODE OTHER : NODE's node table lists OTHER (reachable).
+node_listed() { node_get "$1" "$2" .name >/dev/null; }
+
+# counters_all FILTER NODE... : every NODE's status counters pass the jq
+# FILTER (e.g. 'pkt_ttl_expired == 0'); names the first that does not.
+counters_all() {
+	local filter=$1 n; shift
+	for n in "$@"; do
+		counter "$n" "$filter" >/dev/null || { echo "# $n: $filter is false" >&2; return 1; }
+	done
+}
+
+# relay_mark NODE..., then relay_grew : how much each marked node's
+# pkt_relayed counter grew since the mark, in GREW[NODE].
+declare -A RELAY_MARK=() GREW=()
+relay_mark() {
+	local n
+	RELAY_MARK=()
+	for n in "$@"; do RELAY_MARK[$n]=$(counter "$n" pkt_relayed) || bail "read $n's counters"; done
+}
+relay_grew() {
+	local n now
+	GREW=()
+	for n in "${!RELAY_MARK[@]}"; do
+		now=$(counter "$n" pkt_relayed) || bail "read $n's counters"
+		GREW[$n]=$((now - RELAY_MARK[$n]))
+	done
+}

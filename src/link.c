@@ -304,6 +304,9 @@ void link_close(struct link *l, uint8_t code, const char *reason, bool graceful)
 		link_free(l);
 		return;
 	}
+	/* a closing link carries nothing more: its routes go now (a restarted
+	 * peer's new link may be up already), not when the close completes */
+	router_link_down(cl, l);
 	struct bye b = { .code = code };
 	uint8_t p[1 + BYE_REASON_MAX];
 	snprintf(b.reason, sizeof(b.reason), "%s", reason);
@@ -492,6 +495,7 @@ bye:
 		if (b.code == BYE_DUPLICATE)
 			l->cloud->cnt.duplicates++;
 		l->state = LINK_CLOSING;	/* nothing more to say to it */
+		router_link_down(l->cloud, l);
 		link_free(l);
 		return false;
 	default:

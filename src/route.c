@@ -487,10 +487,7 @@ static void handle_seqreq(struct rt *rt, struct rt_neigh *nb, const struct rw_se
 			via = s->sel;
 		}
 	}
-	/* a forwarded request is deduplicated apart from our own: forwarding
-	 * one must not stop us asking for ourselves */
-	if (answered || req->hops <= 1 ||
-	    (o->fwd_valid && o->fwd_seqno == req->seqno && now - o->fwd_time < rt->cfg.seqreq_ms))
+	if (answered || req->hops <= 1)
 		return;
 	if (!via) {
 		/* no selected route: ask whoever has one, feasible or not */
@@ -500,6 +497,12 @@ static void handle_seqreq(struct rt *rt, struct rt_neigh *nb, const struct rw_se
 					via = s->routes[i].nb;
 	}
 	if (!via)
+		return;
+	/* the same request through the same next hop only once in a while;
+	 * through a new one (our route changed since) at once.  Kept apart
+	 * from our own requests: forwarding one must not stop us asking. */
+	if (o->fwd_valid && o->fwd_seqno == req->seqno && o->fwd_via == via &&
+	    now - o->fwd_time < rt->cfg.seqreq_ms)
 		return;
 	struct rw_seqreq fwd = *req;
 	fwd.hops--;
@@ -943,9 +946,10 @@ void rt_tick(struct rt *rt, uint64_t now)
 
 	rt->now = now;
 	TAILQ_FOREACH_SAFE(s, &rt->sources, entry, tmp) {
-		/* only unfeasible routes left: ask again (rate-limited) */
-		if (!s->reachable && !s->local && s->nroutes)
-			request_seqno(rt, s, now);
+		/* only unfeasible routes left, or a clearly better one that is:
+		 * ask again (rate-limited; a request can die on the way) */
+		if (!s->local && s->nroutes)
+			select_route(rt, s, now);
 		if (s->local || s->reachable || s->nroutes || s->dirty ||
 		    (s->adv_valid && s->adv_metric != RT_METRIC_INF)) {
 			s->dead_since = 0;

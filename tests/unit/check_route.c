@@ -15,6 +15,18 @@
  * defaults.  The last case is random churn - links, costs, gate prefixes,
  * nodes stopping and starting, time passing - checked after every event,
  * with a few seconds of rt_tick to retry unanswered seqno requests.
+ *
+ * Loop-freedom is also checked in transit (net->steps, on by default):
+ * settle() then delivers one frame at a time and flushes its receiver, and
+ * after every event, every delivery and every flush check_loops() asserts
+ * that, toward every source any node knows, neither the selected next hops
+ * nor the union of the selected and multipath ones (rt_successors) form a
+ * cycle.  A node without a route is fine there; only a loop fails - Babel's
+ * feasibility condition forbids one at every instant, not only once
+ * settled.  The second churn case (random_churn_transit) also delivers in a
+ * random order across links (each link stays FIFO, as TLS is), lets a
+ * receiver sometimes take several frames before it flushes, and brings
+ * half its events while the frames of the previous ones are in flight.
  */
 #include "config.h"
 #include "frame.h"
@@ -33,6 +45,8 @@
 #define PFX_MAX 4
 #define ROUNDS_MAX 1000
 #define NO_NODE (-1)
+#define TRACE_MAX 48
+#define STEPS_MAX 2000000	/* deliveries in one settle() with net->steps */
 
 /* Fail with a message, without check logging every passing assertion. */
 #define REQUIRE(c, ...) do {						\
@@ -81,7 +95,20 @@ struct net {
 	uint64_t delivered;
 	unsigned changed[NMAX];
 	int close_from, close_to;		/* the send hook closes this link */
+	bool steps;				/* settle one frame at a time, check_loops() */
+	bool shuffle;				/* deliver in a random order across links */
+	uint64_t shuffle_st;			/* its random state */
+	uint64_t sends;				/* send hook calls */
+	uint64_t loop_checks;			/* check_loops() calls */
+	uint64_t loop_dests;			/* the destinations they checked */
+	struct qframe trace[TRACE_MAX];		/* the latest deliveries (for a failure) */
+	uint64_t ntrace;
 };
+
+/* Check loop-freedom at every step of settle() in new networks. */
+static bool steps_default = true;
+/* check_loops() calls in this process (CK_FORK=no adds up all tests). */
+static uint64_t loop_checks_total, loop_dests_total, delivered_total;
 
 static int peer_of(const struct rt_neigh *nb)
 {
@@ -124,6 +151,7 @@ static void on_send(void *arg, struct rt_neigh *nb, uint8_t type, const uint8_t 
 	REQUIRE(type == FRAME_ROUTE || type == FRAME_SEQREQ || type == FRAME_DIGEST ||
 		type == FRAME_ROUTE_REQ, "frame type %u", type);
 	net->sent[a->idx][type]++;
+	net->sends++;
 	if (net->close_from == a->idx && net->close_to == to) {
 		/* a write error: the link goes down from inside the hook */
 		net->close_from = net->close_to = NO_NODE;
@@ -162,6 +190,7 @@ static struct net *net_new(int n, const struct rt_config *cfg)
 	net->cfg = *cfg;
 	net->exact = cfg->hysteresis_pct == 0 && cfg->damping_pct == 0;
 	net->close_from = net->close_to = NO_NODE;
+	net->steps = steps_default;
 	net->now = 1000000;
 	for (int i = 0; i < n; i++) {
 		snprintf(net->name[i], sizeof(net->name[i]), "n%d", i);
@@ -177,6 +206,11 @@ static void net_free(struct net *net)
 		rt_free(net->rt[i]);
 	for (size_t i = net->qhead; i < net->qlen; i++)
 		free(net->q[i].p);
+	for (size_t i = 0; i < TRACE_MAX; i++)
+		free(net->trace[i].p);
+	loop_checks_total += net->loop_checks;
+	loop_dests_total += net->loop_dests;
+	delivered_total += net->delivered;
 	free(net->q);
 	free(net);
 }
@@ -251,18 +285,47 @@ static void own_del(struct net *net, int k, const char *text)
 			net->own[k][i] = net->own[k][--net->nown[k]];
 }
 
+static uint32_t rnd(uint64_t *state)
+{
+	*state = *state * 6364136223846793005ull + 1442695040888963407ull;
+	return (uint32_t)(*state >> 33);
+}
+
+static void check_loops(struct net *net);
+
+/* A flush that sends nothing changes no route and no FD: not checked. */
+static void flush_one(struct net *net, int i)
+{
+	uint64_t sends = net->sends;
+
+	if (!net->rt[i])
+		return;
+	rt_flush(net->rt[i], net->now);
+	if (net->steps && net->sends != sends)
+		check_loops(net);
+}
+
 static void flush_all(struct net *net)
 {
 	for (int i = 0; i < net->n; i++)
-		if (net->rt[i])
-			rt_flush(net->rt[i], net->now);
+		flush_one(net, i);
 }
 
-/* Take the oldest frame off the queue and hand it to its receiver. */
-static void deliver_one(struct net *net)
+/* Take a frame off the queue and hand it to its receiver: the oldest, or
+ * with net->shuffle the oldest of a random link's (each link stays FIFO).
+ * Returns the receiver. */
+static int deliver_one(struct net *net)
 {
-	struct qframe f = net->q[net->qhead++];
+	size_t at = net->qhead;
 
+	if (net->shuffle) {
+		size_t pick = net->qhead + rnd(&net->shuffle_st) % (net->qlen - net->qhead);
+		while (net->q[at].from != net->q[pick].from || net->q[at].to != net->q[pick].to)
+			at++;
+	}
+	struct qframe f = net->q[at];
+	memmove(&net->q[net->qhead + 1], &net->q[net->qhead], (at - net->qhead) * sizeof(f));
+	net->qhead++;
 	if (net->qhead == net->qlen)
 		net->qhead = net->qlen = 0;
 	REQUIRE(net->rt[f.to] && net->nb[f.to][f.from], "frame on a closed link");
@@ -270,7 +333,11 @@ static void deliver_one(struct net *net)
 		"%s refused a frame of type %u from %s", net->name[f.to], f.type,
 		net->name[f.from]);
 	net->delivered++;
-	free(f.p);
+	/* kept for a failure's trace */
+	struct qframe *t = &net->trace[net->ntrace++ % TRACE_MAX];
+	free(t->p);
+	*t = f;
+	return f.to;
 }
 
 static size_t queued(const struct net *net)
@@ -280,17 +347,8 @@ static size_t queued(const struct net *net)
 
 static void check_net(struct net *net);
 
-/* Deliver and flush until nothing is left to send. */
-static void quiesce(struct net *net)
+static void dump_queue(const struct net *net)
 {
-	for (int round = 0; round < ROUNDS_MAX; round++) {
-		flush_all(net);
-		if (!queued(net))
-			return;
-		for (size_t n = queued(net); n > 0 && queued(net); n--)
-			deliver_one(net);
-	}
-	flush_all(net);
 	for (size_t i = net->qhead; i < net->qlen && i < net->qhead + 40; i++) {
 		struct rw_seqreq req = { 0 };
 		const struct qframe *f = &net->q[i];
@@ -299,6 +357,66 @@ static void quiesce(struct net *net)
 		fprintf(stderr, "queued: %s -> %s type %u len %zu %s/%u\n", net->name[f->from],
 			net->name[f->to], f->type, f->len, req.origin, req.seqno);
 	}
+}
+
+/* One frame at a time, each followed by its receiver's flush (with
+ * net->shuffle, now and then not yet: a daemon may read several frames
+ * before it flushes), and check_loops() after the event that started it,
+ * after every delivery and after every flush. */
+static void step_one(struct net *net)
+{
+	int to = deliver_one(net);
+
+	check_loops(net);
+	if (!net->shuffle || rnd(&net->shuffle_st) % 4)
+		flush_one(net, to);
+}
+
+static void quiesce_steps(struct net *net)
+{
+	size_t n = 0;
+
+	check_loops(net);
+	for (;;) {
+		flush_all(net);
+		if (!queued(net))
+			return;
+		while (queued(net)) {
+			if (++n > STEPS_MAX) {
+				dump_queue(net);
+				ck_abort_msg("the network did not settle in %d deliveries", STEPS_MAX);
+			}
+			step_one(net);
+		}
+	}
+}
+
+/* Flush everyone, then deliver at most n frames one at a time (as
+ * quiesce_steps() does): the rest stays in flight. */
+static void deliver_some(struct net *net, size_t n)
+{
+	check_loops(net);
+	flush_all(net);
+	while (n-- > 0 && queued(net))
+		step_one(net);
+}
+
+/* Deliver and flush until nothing is left to send. */
+static void quiesce(struct net *net)
+{
+	if (net->steps) {
+		quiesce_steps(net);
+		return;
+	}
+	for (int round = 0; round < ROUNDS_MAX; round++) {
+		flush_all(net);
+		if (!queued(net))
+			return;
+		for (size_t n = queued(net); n > 0 && queued(net); n--)
+			deliver_one(net);
+	}
+	flush_all(net);
+	dump_queue(net);
 	ck_abort_msg("the network did not settle in %d rounds", ROUNDS_MAX);
 }
 
@@ -445,36 +563,190 @@ static void dump_dest(const struct net *net, int k, const struct prefix *p)
 	}
 }
 
+/* On a failure: the latest deliveries, with their entries about (k, p). */
+static void dump_trace(const struct net *net, int k, const struct prefix *p)
+{
+	uint64_t first = net->ntrace > TRACE_MAX ? net->ntrace - TRACE_MAX : 0;
+
+	for (uint64_t t = first; t < net->ntrace; t++) {
+		const struct qframe *f = &net->trace[t % TRACE_MAX];
+		struct rw_reader rd;
+		struct rw_entry e;
+		struct rw_seqreq req;
+
+		fprintf(stderr, "delivered #%llu: %s -> %s type %u len %zu",
+			(unsigned long long)t, net->name[f->from], net->name[f->to], f->type, f->len);
+		if (f->type == FRAME_ROUTE && rw_route_decode(f->p, f->len, &rd)) {
+			fprintf(stderr, "%s%s", rd.flags & RW_FULL_BEGIN ? " FULL_BEGIN" : "",
+				rd.flags & RW_FULL_END ? " FULL_END" : "");
+			while (rw_route_next(&rd, &e))
+				if (!strcmp(e.origin, net->name[k]) && prefix_equal(&e.p, p))
+					fprintf(stderr, " [%s seq %u m %u]", e.origin, e.seqno, e.metric);
+		} else if (f->type == FRAME_SEQREQ && rw_seqreq_decode(f->p, f->len, &req)) {
+			fprintf(stderr, " [req %s seq %u hops %u]", req.origin, req.seqno, req.hops);
+		}
+		fprintf(stderr, "\n");
+	}
+}
+
+/* Toward (origin k, prefix p), at this instant: the selected next hops
+ * form no cycle, nor do they with the multipath successors.  A node with
+ * no route ends a walk; that is allowed in transit. */
+static void check_loops_to(struct net *net, int k, const struct prefix *p,
+			   const struct rt_node *const o[NMAX])
+{
+	int sel[NMAX];
+	unsigned adj[NMAX], left = 0;
+	struct rt_neigh *nbs[NMAX];
+	unsigned w[NMAX];
+	char text[ADDR_TEXT_MAX], path[NMAX * 8 + 64];
+	const char *what = NULL;
+
+	net->loop_dests++;
+	for (int i = 0; i < net->n; i++) {
+		const struct rt_source *s = o[i] ? o[i]->sources : NULL;
+
+		while (s && !prefix_equal(&s->pfx->p, p))
+			s = s->onext;
+		sel[i] = NO_NODE;
+		adj[i] = 0;
+		if (!s)
+			continue;
+		if (s->sel) {
+			sel[i] = peer_of(s->sel);
+			REQUIRE(net->nb[i][sel[i]] == s->sel, "%s selects a closed link",
+				net->name[i]);
+			adj[i] |= 1u << sel[i];
+		}
+		/* (one route: the selected one, or none) */
+		size_t m = s->nroutes > 1 ? rt_successors(net->rt[i], s, nbs, w, NMAX) : 0;
+		for (size_t x = 0; x < m; x++) {
+			int j = peer_of(nbs[x]);
+			REQUIRE(net->nb[i][j] == nbs[x], "%s: a successor on a closed link",
+				net->name[i]);
+			adj[i] |= 1u << j;
+		}
+		left |= 1u << i;
+	}
+	/* selected next hops: every walk ends without revisiting a node */
+	for (int i = 0; i < net->n && !what; i++) {
+		unsigned seen = 1u << i;
+		for (int cur = i; sel[cur] != NO_NODE; cur = sel[cur]) {
+			if (seen & 1u << sel[cur]) {
+				what = "selected next hops";
+				left = 0;
+				for (int c = sel[cur]; !(left & 1u << c); c = sel[c])
+					left |= 1u << c;
+				break;
+			}
+			seen |= 1u << sel[cur];
+		}
+	}
+	/* selected and successors together: peel off the nodes all of whose
+	 * next hops lead out of what is left; a cycle is what stays */
+	if (!what) {
+		for (bool peeled = true; peeled;) {
+			peeled = false;
+			for (int i = 0; i < net->n; i++)
+				if (left & 1u << i && !(adj[i] & left)) {
+					left &= ~(1u << i);
+					peeled = true;
+				}
+		}
+		if (!left)
+			return;
+		what = "selected and multipath next hops";
+		for (int i = 0; i < net->n; i++)
+			if (left & 1u << i)
+				adj[i] &= left;
+	} else {
+		for (int i = 0; i < net->n; i++)
+			adj[i] = sel[i] != NO_NODE ? 1u << sel[i] : 0;
+	}
+	/* name one cycle in what is left */
+	int start = __builtin_ctz(left), cur = start;
+	unsigned seen = 0;
+	while (!(seen & 1u << cur)) {
+		seen |= 1u << cur;
+		cur = __builtin_ctz(adj[cur] & left);
+	}
+	size_t len = 0;
+	int c = cur;
+	do {
+		len += (size_t)snprintf(path + len, sizeof(path) - len, "%s -> ", net->name[c]);
+		c = __builtin_ctz(adj[c] & left);
+	} while (c != cur && len < sizeof(path) - 16);
+	snprintf(path + len, sizeof(path) - len, "%s", net->name[cur]);
+	prefix_format(p, text, sizeof(text));
+	dump_trace(net, k, p);
+	dump_queue(net);
+	dump_dest(net, k, p);
+	ck_abort_msg("transient loop toward %s from %s after %llu deliveries (%s): %s", text,
+		     net->name[k], (unsigned long long)net->delivered, what, path);
+}
+
+/* check_loops_to() every source that some node knows. */
+static void check_loops(struct net *net)
+{
+	struct prefix seen[NMAX * (PFX_MAX + 8)];
+
+	net->loop_checks++;
+	for (int k = 0; k < net->n; k++) {
+		const struct rt_node *o[NMAX];
+		size_t nseen = 0;
+		for (int i = 0; i < net->n; i++)
+			o[i] = net->rt[i] ? rt_node_find(net->rt[i], net->name[k]) : NULL;
+		for (int i = 0; i < net->n; i++) {
+			for (const struct rt_source *s = o[i] ? o[i]->sources : NULL; s; s = s->onext) {
+				size_t x = 0;
+				while (x < nseen && !prefix_equal(&seen[x], &s->pfx->p))
+					x++;
+				if (x < nseen)
+					continue;
+				REQUIRE(nseen < N_OF(seen), "too many prefixes of %s", net->name[k]);
+				seen[nseen++] = s->pfx->p;
+				check_loops_to(net, k, &s->pfx->p, o);
+			}
+		}
+	}
+}
+
+/* p as text, for a failure's message (one at a time). */
+static const char *ptext(const struct prefix *p)
+{
+	static char text[ADDR_TEXT_MAX];
+
+	prefix_format(p, text, sizeof(text));
+	return text;
+}
+
 /* Follow next hops from i toward (origin k, prefix p). */
 static void walk(const struct net *net, int i, int k, const struct prefix *p, size_t mode)
 {
 	bool seen[NMAX] = { false };
 	int cur = i, prev = NO_NODE, hops = 0;
-	char text[ADDR_TEXT_MAX];
-
-	prefix_format(p, text, sizeof(text));
 	seen[i] = true;
 	for (;;) {
 		const struct rt_source *s = source_of(net, cur, net->name[k], p);
 		if (!s || !s->reachable)
 			dump_dest(net, k, p);
 		REQUIRE(s && s->reachable, "%s -> %s %s (mode %zu): no route at %s",
-			net->name[i], net->name[k], text, mode, net->name[cur]);
+			net->name[i], net->name[k], ptext(p), mode, net->name[cur]);
 		if (cur == k) {
-			REQUIRE(s->local && s->metric == 0, "%s: own %s not local", net->name[k], text);
+			REQUIRE(s->local && s->metric == 0, "%s: own %s not local", net->name[k], ptext(p));
 			return;
 		}
-		REQUIRE(!s->local, "%s: %s of %s is local", net->name[cur], text, net->name[k]);
+		REQUIRE(!s->local, "%s: %s of %s is local", net->name[cur], ptext(p), net->name[k]);
 		struct rt_neigh *except = walk_modes[mode].except_prev && prev != NO_NODE ?
 						  net->nb[cur][prev] : NULL;
 		struct rt_neigh *nb = rt_next_hop(net->rt[cur], s, walk_modes[mode].hash, except,
 						  walk_modes[mode].multipath);
 		REQUIRE(nb && nb != except, "%s -> %s %s (mode %zu): no next hop at %s",
-			net->name[i], net->name[k], text, mode, net->name[cur]);
+			net->name[i], net->name[k], ptext(p), mode, net->name[cur]);
 		int next = peer_of(nb);
 		REQUIRE(net->nb[cur][next] == nb, "next hop on a closed link");
 		REQUIRE(!seen[next], "%s -> %s %s (mode %zu): loop at %s", net->name[i],
-			net->name[k], text, mode, net->name[next]);
+			net->name[k], ptext(p), mode, net->name[next]);
 		seen[next] = true;
 		prev = cur;
 		cur = next;
@@ -1505,6 +1777,7 @@ START_TEST(big_table)
 	struct net *net = NET(3, line5, both_cfgs[_i]);
 	uint64_t frames;
 
+	net->steps = false;	/* 5000 sources: check_loops() after every frame is too slow */
 	frames = net->sent[0][FRAME_ROUTE];
 	for (unsigned k = 0; k < BIG_N; k++) {
 		struct prefix p = big_pfx(k);
@@ -1596,12 +1869,6 @@ END_TEST
 
 /* ---------------------------------------------------------------- churn */
 
-static uint32_t rnd(uint64_t *state)
-{
-	*state = *state * 6364136223846793005ull + 1442695040888963407ull;
-	return (uint32_t)(*state >> 33);
-}
-
 /* One random event: links, costs, prefixes, nodes and time. */
 static void churn_step(struct net *net, uint64_t *st)
 {
@@ -1648,6 +1915,9 @@ static void churn_step(struct net *net, uint64_t *st)
 			node_up(net, a);
 		break;
 	default:
+		/* time passes with nothing in flight: no frame is ever older
+		 * than source_gc_ms (what a dead link's timeout ensures) */
+		quiesce(net);
 		net->now += rnd(st) % (net->cfg.digest_ms + 1);
 		tick_all(net);
 		break;
@@ -1677,6 +1947,41 @@ START_TEST(random_churn)
 		churn_step(net, &st);
 		settle_for(net, CHURN_SECONDS);
 	}
+	net_free(net);
+}
+END_TEST
+
+/* The same churn in transit: delivered in a random order across links
+ * (each link FIFO), receivers sometimes taking several frames before they
+ * flush, and half the events coming while the previous ones' frames are
+ * still in flight (only part of them delivered).  check_loops() after
+ * every frame and flush; check_net() whenever it settles. */
+#ifndef CHURN_TRANSIT_FIRST
+#define CHURN_TRANSIT_FIRST 0
+#endif
+#ifndef CHURN_TRANSIT_ROWS
+#define CHURN_TRANSIT_ROWS 40
+#endif
+START_TEST(random_churn_transit)
+{
+	uint64_t st = 0x7a5e0000u + (uint64_t)_i;
+	struct net *net = net_new(8, both_cfgs[_i % 2]);
+
+	net->steps = net->shuffle = true;
+	net->shuffle_st = 0xd15c0000u + (uint64_t)_i;
+	for (int i = 0; i < 8; i++)
+		for (int j = i + 1; j < 8; j++)
+			if (rnd(&st) % 3 == 0)
+				link_up(net, i, j, 1 + rnd(&st) % 100);
+	deliver_some(net, rnd(&st) % 64);
+	for (int step = 0; step < 300; step++) {
+		churn_step(net, &st);
+		if (rnd(&st) % 2)
+			deliver_some(net, rnd(&st) % (queued(net) + 8));
+		else
+			settle_for(net, CHURN_SECONDS);
+	}
+	settle_for(net, CHURN_SECONDS);
 	net_free(net);
 }
 END_TEST
@@ -1720,12 +2025,25 @@ static Suite *route_suite(void)
 	suite_add_tcase(s, td);
 	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc, random_churn, CHURN_FIRST, CHURN_ROWS);
+	tcase_add_loop_test(tc, random_churn_transit, CHURN_TRANSIT_FIRST, CHURN_TRANSIT_ROWS);
 	suite_add_tcase(s, tc);
 	return s;
 }
 
 int main(void)
 {
+	int rc;
+
 	log_level = LL_ERR;	/* the digest scenarios warn on purpose */
-	return check_run(route_suite());
+	/* CHECK_ROUTE_STEPS=0: settle in batches, checked only once settled
+	 * (random_churn_transit keeps its steps) */
+	if (getenv("CHECK_ROUTE_STEPS") && !strcmp(getenv("CHECK_ROUTE_STEPS"), "0"))
+		steps_default = false;
+	rc = check_run(route_suite());
+	/* with CK_FORK=no these add up every test */
+	if (getenv("CHECK_ROUTE_STATS"))
+		fprintf(stderr, "check_loops: %llu (%llu destinations), frames delivered: %llu\n",
+			(unsigned long long)loop_checks_total, (unsigned long long)loop_dests_total,
+			(unsigned long long)delivered_total);
+	return rc;
 }

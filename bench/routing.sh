@@ -22,9 +22,10 @@
 #            Checked at convergence, after the repair, and on every polling
 #            round in between (a snapshot stitched from outputs up to a
 #            round apart).  Snapshots are taken node by node, so a loop in
-#            one may be next hops that never held at the same time: it is
-#            polled again, and counted only if the fresh snapshot shows a
-#            loop too.  A loop prints its walk and makes the exit status 1;
+#            one may be next hops that never held at the same time: the
+#            nodes on it are polled again back to back, up to three times,
+#            and it counts only if it is still there.  A loop prints its
+#            walk and makes the exit status 1;
 #  KiB       routing.bytes_tx summed over the nodes: at convergence; per
 #            second over the IDLE_S (10) seconds after it (the RTT windows
 #            still fill then: links settle their costs); and from just
@@ -258,20 +259,25 @@ transient_walks() {
 	echo "$loops"
 }
 
-# checked_walks LABEL NODE... : walks over a fresh snapshot of the NODEs;
-# a snapshot is taken node by node, so a "loop" in it may be two next hops
-# that never held at once: a loop is polled again and counted only if the
-# new snapshot shows one too.  Prints "loops holes".
+# checked_walks LABEL NODE... : walks over a fresh snapshot of the NODEs.
+# A snapshot is taken node by node, so a "loop" in it may be next hops
+# that never held at the same time: the nodes on a loop are polled again
+# at once, back to back (milliseconds apart), three times; a loop counts
+# only if it is still there.  Prints "loops holes".
 checked_walks() {
-	local label=$1 l h; shift
+	local label=$1 l h try i; shift
 	snapshot "$T/snap" "$@"
-	read -r l h < <(walks "$label" 1 "$T/snap")
-	if [ "$l" -gt 0 ]; then
-		snapshot "$T/snap" "$@"
-		read -r l h < <(walks "$label, polled again" 0 "$T/snap")
-	elif [ "$h" -gt 0 ]; then
-		read -r l h < <(walks "$label" 0 "$T/snap")	# show the holes
-	fi
+	read -r l h < <(walks "$label" 1 "$T/snap" 2>"$T/loops")
+	for ((try = 1; l > 0 && try <= 3; try++)); do
+		sed 's/^/(snapshot) /' "$T/loops" >&2
+		# "LABEL: nA -> nB: loop: nA nC nD nC": re-poll the walk's nodes
+		for i in $(sed -n 's/.*: loop: //p' "$T/loops" | tr ' ' '\n' | sort -u); do
+			ctl "${i#n}" nodes >"$T/snap/$i" || rm -f "$T/snap/$i"
+		done
+		read -r l h < <(walks "$label, its nodes polled again ($try)" 1 "$T/snap" 2>"$T/loops")
+	done
+	[ "$l" -gt 0 ] && cat "$T/loops" >&2
+	[ "$h" -gt 0 ] && walks "$label" 0 "$T/snap" >/dev/null	# show the holes
 	echo "$l $h"
 }
 

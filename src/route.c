@@ -350,6 +350,18 @@ static bool beyond(uint32_t a, uint32_t b, unsigned pct)
 	return d * 100 > (uint64_t)b * pct;
 }
 
+/* Does what we advertised for s differ from what we would advertise now
+ * (a metric change within damping_pct does not count)? */
+static bool adv_stale(const struct rt *rt, const struct rt_source *s)
+{
+	bool adv_finite = s->adv_valid && s->adv_metric != RT_METRIC_INF;
+
+	if (!s->reachable)
+		return adv_finite;
+	return !adv_finite || s->adv_seqno != s->seqno ||
+	       beyond(s->metric, s->adv_metric, rt->cfg.damping_pct);
+}
+
 /* Queue a seqno request for s's origin, at most once per seqreq_ms. */
 static void request_seqno(struct rt *rt, struct rt_source *s, uint64_t now);
 
@@ -406,14 +418,8 @@ static void select_route(struct rt *rt, struct rt_source *s, uint64_t now)
 	if (was != s->reachable)
 		rt->changed = true;
 
-	/* what to advertise */
-	if (!s->reachable) {
-		if (s->adv_valid && s->adv_metric != RT_METRIC_INF)
-			mark_dirty(rt, s);
-	} else if (!s->adv_valid || s->adv_metric == RT_METRIC_INF || s->adv_seqno != s->seqno ||
-		   beyond(s->metric, s->adv_metric, rt->cfg.damping_pct)) {
+	if (adv_stale(rt, s))
 		mark_dirty(rt, s);
-	}
 }
 
 /* ---------------------------------------------------------------- requests */
@@ -807,6 +813,22 @@ static void entry_of(const struct rt_source *s, struct rw_entry *e)
 	e->metric = s->adv_metric;
 }
 
+/* Add e to the payload being built; when it is full, send that first
+ * (to nb, or to every neighbour when nb is NULL) and start a new one. */
+static void put_entry(struct rt *rt, struct rw_writer *w, const struct rw_entry *e,
+		      struct rt_neigh *nb)
+{
+	if (!rw_route_add(w, e)) {
+		if (nb)
+			send_to(rt, nb, FRAME_ROUTE, rt->buf, rw_route_len(w));
+		else
+			send_all(rt, FRAME_ROUTE, rt->buf, rw_route_len(w), NULL);
+		rw_route_begin(w, rt->buf, sizeof(rt->buf), 0);
+		rw_route_add(w, e);
+	}
+	rt->cnt.updates_tx++;
+}
+
 /* Turn the dirty list into diffs for every neighbour. */
 static void flush_dirty(struct rt *rt)
 {
@@ -816,38 +838,31 @@ static void flush_dirty(struct rt *rt)
 
 	rw_route_begin(&w, rt->buf, sizeof(rt->buf), 0);
 	while ((s = rt->dirty)) {
+		bool stale = adv_stale(rt, s);
+
 		rt->dirty = s->dnext;
 		s->dirty = false;
-		if (s->reachable) {
-			bool same = s->adv_valid && s->adv_metric != RT_METRIC_INF &&
-				    s->adv_seqno == s->seqno &&
-				    !beyond(s->metric, s->adv_metric, rt->cfg.damping_pct);
-			if (same && !s->force)
-				continue;
-			if (!same) {
+		/* unchanged: nothing to say, unless asked to say it again */
+		if (!stale && (!s->force || !s->reachable))
+			continue;
+		if (!s->reachable) {
+			s->adv_metric = RT_METRIC_INF;
+		} else {
+			if (stale) {
 				s->adv_seqno = s->seqno;
 				s->adv_metric = s->metric;
 			}
 			s->adv_valid = true;
-			if (!s->fd_valid || seqno_newer(s->adv_seqno, s->fd_seqno) ||
-			    (s->adv_seqno == s->fd_seqno && s->adv_metric < s->fd_metric)) {
+			/* the FD is the best we have advertised */
+			if (feasible(s, s->adv_seqno, s->adv_metric)) {
 				s->fd_valid = true;
 				s->fd_seqno = s->adv_seqno;
 				s->fd_metric = s->adv_metric;
 			}
-		} else {
-			if (!s->adv_valid || s->adv_metric == RT_METRIC_INF)
-				continue;
-			s->adv_metric = RT_METRIC_INF;
 		}
 		s->force = false;
 		entry_of(s, &e);
-		if (!rw_route_add(&w, &e)) {
-			send_all(rt, FRAME_ROUTE, rt->buf, rw_route_len(&w), NULL);
-			rw_route_begin(&w, rt->buf, sizeof(rt->buf), 0);
-			rw_route_add(&w, &e);
-		}
-		rt->cnt.updates_tx++;
+		put_entry(rt, &w, &e, NULL);
 	}
 	if (!rw_route_empty(&w))
 		send_all(rt, FRAME_ROUTE, rt->buf, rw_route_len(&w), NULL);
@@ -865,12 +880,7 @@ static void send_full(struct rt *rt, struct rt_neigh *nb)
 		if (!s->adv_valid || s->adv_metric == RT_METRIC_INF)
 			continue;
 		entry_of(s, &e);
-		if (!rw_route_add(&w, &e)) {
-			send_to(rt, nb, FRAME_ROUTE, rt->buf, rw_route_len(&w));
-			rw_route_begin(&w, rt->buf, sizeof(rt->buf), 0);
-			rw_route_add(&w, &e);
-		}
-		rt->cnt.updates_tx++;
+		put_entry(rt, &w, &e, nb);
 	}
 	rw_route_set_flags(&w, rt->buf[0] | RW_FULL_END);
 	send_to(rt, nb, FRAME_ROUTE, rt->buf, rw_route_len(&w));

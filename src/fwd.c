@@ -64,16 +64,6 @@ static bool gate_subscribed(const struct gate *g, uint32_t inst)
 	return false;
 }
 
-static bool link_alive(struct cloud *cl, const struct link *l)
-{
-	const struct link *x;
-
-	TAILQ_FOREACH(x, &cl->links, entry)
-		if (x == l)
-			return x->state == LINK_UP;
-	return false;
-}
-
 /* ---------------------------------------------------------------- to gates */
 
 static void to_gates_broadcast(struct cloud *cl, struct gate *from, uint32_t inst,
@@ -189,14 +179,15 @@ void fwd_from_gate(struct cloud *cl, struct gate *from, const struct gate_msg *m
 		return;
 	}
 	l = next_hop(cl, s, NULL, inst, src, dst, payload, len);
-	n = data_hdr(hdr, sizeof(hdr), inst, 0, 0, dst, src, cl->name, len);
 	if (!l) {
 		cl->cnt.pkt_unroutable++;
-	} else if (!n) {
-		cl->cnt.pkt_too_big++;
-	} else if (link_send_data(l, hdr, n, payload, len)) {
-		cl->cnt.pkt_forwarded++;
+		return;
 	}
+	n = data_hdr(hdr, sizeof(hdr), inst, 0, 0, dst, src, cl->name, len);
+	if (!n)
+		cl->cnt.pkt_too_big++;
+	else if (link_send_data(l, hdr, n, payload, len))
+		cl->cnt.pkt_forwarded++;
 }
 
 /* A broadcast or flood from a link: deliver here once, pass it on. */
@@ -295,8 +286,10 @@ bool fwd_from_link(struct cloud *cl, struct link *in, const uint8_t *p, size_t l
 		cl->cnt.pkt_ttl_expired++;
 		return true;
 	}
+	/* a routing neighbour is always an up link: router.c drops it when
+	 * the link starts to close */
 	struct link *out = next_hop(cl, s, in, d.inst, &src, &dst, d.payload, d.len);
-	if (!out || !link_alive(cl, out)) {
+	if (!out) {
 		cl->cnt.pkt_unroutable++;
 		return true;
 	}
@@ -309,11 +302,6 @@ bool fwd_from_link(struct cloud *cl, struct link *in, const uint8_t *p, size_t l
 }
 
 /* ---------------------------------------------------------------- routes */
-
-void fwd_local_changed(struct cloud *cl, uint8_t op, const struct prefix *ps, size_t n)
-{
-	router_local(cl, op == ROUTE_ADD, ps, n);
-}
 
 void fwd_foreach_remote(struct cloud *cl,
 			void (*cb)(void *arg, const struct prefix *p, const char *node), void *arg)

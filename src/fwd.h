@@ -35,10 +35,6 @@ void fwd_from_gate(struct cloud *cl, struct gate *g, const struct gate_msg *m);
 /* Returns false if the frame was malformed (the caller closes the link). */
 bool fwd_from_link(struct cloud *cl, struct link *l, const uint8_t *p, size_t len);
 
-/* A local gate's prefixes changed (op ROUTE_ADD or ROUTE_REMOVE). */
-enum { ROUTE_ADD = 1, ROUTE_REMOVE = 2 };
-void fwd_local_changed(struct cloud *cl, uint8_t op, const struct prefix *ps, size_t n);
-
 /* Every reachable prefix other nodes own, for ROUTES to gates: calls cb
  * once per prefix, with its nearest owner's name. */
 void fwd_foreach_remote(struct cloud *cl,

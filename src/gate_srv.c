@@ -21,6 +21,7 @@
 #include "log.h"
 #include "options.h"
 #include "route.h"
+#include "router.h"
 #include "unixsock.h"
 
 #define GATE_SNDBUF (4 << 20)	/* bytes */
@@ -333,13 +334,13 @@ static void announce_diff(struct gate *g, struct prefix *added, size_t nadded,
 		if (!owned_elsewhere(cl, g, &gone[i]))
 			gone[k++] = gone[i];
 	if (k)
-		fwd_local_changed(cl, ROUTE_REMOVE, gone, k);
+		router_local(cl, false, gone, k);
 	k = 0;
 	for (size_t i = 0; i < nadded; i++)
 		if (!owned_elsewhere(cl, g, &added[i]))
 			added[k++] = added[i];
 	if (k)
-		fwd_local_changed(cl, ROUTE_ADD, added, k);
+		router_local(cl, true, added, k);
 }
 
 static bool owned_add(struct gate *g, const struct prefix *p)

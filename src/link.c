@@ -387,9 +387,10 @@ static bool link_established(struct link *l, const struct hello *h)
 	if (l->conn)
 		connector_link_up(l->conn, l);
 	connectors_peer_up(cl, l->peer.name);
-	/* first ping at once: the RTT is known within a round trip */
+	/* first ping at once: the RTT is known within a round trip, and with
+	 * it the link becomes a routing neighbour (router_link_rtt) */
 	arm_timer(l, 1);
-	return router_link_up(cl, l);
+	return true;
 }
 
 /* ---------------------------------------------------------------- input */

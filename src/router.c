@@ -26,7 +26,6 @@ struct mp_rule {
 };
 
 struct router {
-	struct rt *rt;
 	ev_prepare flush;
 	ev_timer tick;
 	uint32_t hop_cost;
@@ -39,11 +38,6 @@ static uint32_t link_cost(const struct router *ro, const struct link *l);
 static uint64_t now_ms(const struct cloud *cl)
 {
 	return (uint64_t)(ev_now(cl->loop) * 1e3);
-}
-
-const char *mp_policy_name(enum mp_policy p)
-{
-	return p == MP_SPRAY ? "spray" : p == MP_OFF ? "off" : "flow";
 }
 
 /* "POLICY [INSTANCE]" */
@@ -95,7 +89,7 @@ void router_settings(struct cloud *cl)
 	rc.damping_pct = (unsigned)conf_int(c, OPT_ROUTE_DAMPING);
 	rc.stretch_pct = (unsigned)conf_int(c, OPT_MULTIPATH_STRETCH);
 	rc.digest_ms = conf_u64(c, OPT_ROUTE_DIGEST) / 1000;
-	rt_set_config(ro->rt, &rc);
+	rt_set_config(cl->rt, &rc);
 	free(ro->rules);
 	ro->rules = calloc(n ? n : 1, sizeof(*ro->rules));
 	ro->nrules = 0;
@@ -106,7 +100,7 @@ void router_settings(struct cloud *cl)
 	ro->hop_cost = hop > RT_METRIC_INF / 4 ? RT_METRIC_INF / 4 : (uint32_t)hop;
 	TAILQ_FOREACH(l, &cl->links, entry)
 		if (l->rt_nb)
-			rt_neigh_cost(ro->rt, l->rt_nb, link_cost(ro, l));
+			rt_neigh_cost(cl->rt, l->rt_nb, link_cost(ro, l));
 }
 
 enum mp_policy router_policy(const struct cloud *cl, uint32_t inst)
@@ -141,7 +135,7 @@ static void flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	rt_flush(cl->router->rt, now_ms(cl));
+	rt_flush(cl->rt, now_ms(cl));
 }
 
 static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -150,7 +144,7 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	rt_tick(cl->router->rt, now_ms(cl));
+	rt_tick(cl->rt, now_ms(cl));
 }
 
 int router_init(struct cloud *cl, char *err, size_t errlen)
@@ -160,14 +154,13 @@ int router_init(struct cloud *cl, char *err, size_t errlen)
 	struct router *ro = calloc(1, sizeof(*ro));
 
 	if (ro)
-		ro->rt = rt_new(cl->name, &rc, &hooks);
-	if (!ro || !ro->rt) {
+		cl->rt = rt_new(cl->name, &rc, &hooks);
+	if (!ro || !cl->rt) {
 		free(ro);
 		snprintf(err, errlen, "out of memory for the routing table");
 		return -1;
 	}
 	cl->router = ro;
-	cl->rt = ro->rt;
 	router_settings(cl);
 	ev_prepare_init(&ro->flush, flush_cb);
 	ro->flush.data = cl;
@@ -186,7 +179,7 @@ void router_free(struct cloud *cl)
 		return;
 	ev_prepare_stop(cl->loop, &ro->flush);
 	ev_timer_stop(cl->loop, &ro->tick);
-	rt_free(ro->rt);
+	rt_free(cl->rt);
 	free(ro->rules);
 	free(ro);
 	cl->router = NULL;
@@ -218,24 +211,16 @@ static void neigh_start(struct cloud *cl, struct link *l)
 
 	if (l->rt_nb || l->state != LINK_UP)
 		return;
-	l->rt_nb = rt_neigh_add(ro->rt, l->peer.name, link_cost(ro, l), l, now_ms(cl));
+	l->rt_nb = rt_neigh_add(cl->rt, l->peer.name, link_cost(ro, l), l, now_ms(cl));
 	if (!l->rt_nb)
 		log_err(LOGS_ROUTE, "out of memory: link to %s carries no routes", l->peer.name);
-}
-
-bool router_link_up(struct cloud *cl, struct link *l)
-{
-	(void)cl;
-	l->rt_nb = NULL;
-	l->rtt_n = 0;
-	return true;
 }
 
 void router_link_down(struct cloud *cl, struct link *l)
 {
 	if (!l->rt_nb || !cl->router)
 		return;
-	rt_neigh_del(cl->router->rt, l->rt_nb);
+	rt_neigh_del(cl->rt, l->rt_nb);
 	l->rt_nb = NULL;
 }
 
@@ -253,7 +238,7 @@ void router_link_rtt(struct cloud *cl, struct link *l, uint64_t sample_us)
 	cost = link_cost(cl->router, l);
 	cur = l->rt_nb->cost;
 	if ((uint64_t)(cost > cur ? cost - cur : cur - cost) * 4 > cur)
-		rt_neigh_cost(cl->router->rt, l->rt_nb, cost);
+		rt_neigh_cost(cl->rt, l->rt_nb, cost);
 }
 
 bool router_frame(struct cloud *cl, struct link *l, uint8_t type, const uint8_t *p, size_t len)
@@ -261,7 +246,7 @@ bool router_frame(struct cloud *cl, struct link *l, uint8_t type, const uint8_t 
 	neigh_start(cl, l);
 	if (!l->rt_nb)
 		return true;
-	return rt_recv(cl->router->rt, l->rt_nb, type, p, len, now_ms(cl));
+	return rt_recv(cl->rt, l->rt_nb, type, p, len, now_ms(cl));
 }
 
 void router_local(struct cloud *cl, bool add, const struct prefix *ps, size_t n)
@@ -273,11 +258,11 @@ void router_local(struct cloud *cl, bool add, const struct prefix *ps, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (inst_proto(ps[i].a.inst) == inst_proto(NODE_INST))
 			continue;	/* node prefixes are ours to make */
-		if (add && !rt_local_add(cl->router->rt, &ps[i])) {
+		if (add && !rt_local_add(cl->rt, &ps[i])) {
 			prefix_format(&ps[i], text, sizeof(text));
 			log_err(LOGS_ROUTE, "routing table full: %s is not announced", text);
 		} else if (!add) {
-			rt_local_del(cl->router->rt, &ps[i]);
+			rt_local_del(cl->rt, &ps[i]);
 		}
 	}
 }

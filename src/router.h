@@ -24,15 +24,13 @@ void router_free(struct cloud *cl);
 bool router_conf_check(const struct conf *c, char *err, size_t errlen);
 void router_settings(struct cloud *cl);
 
-/* A link came up (false if sending closed it), went down, measured an
- * RTT sample.  It becomes a routing neighbour at its first RTT sample (or
- * first routing frame).  A link's route cost is route_hop_cost plus the smallest of
+/* A link went down, or measured an RTT sample.  An up link becomes a
+ * routing neighbour at its first RTT sample (or first routing frame).  A link's route cost is route_hop_cost plus the smallest of
  * its last 8 RTT samples (queueing makes RTTs noisy; the minimum is the
  * path's latency; 100 ms before the first sample, so that the first one
  * lowers it), and changes only when it moves by more than 25%: noise
  * must not reach the metrics, where every increase can cost a seqno
  * request across the mesh. */
-bool router_link_up(struct cloud *cl, struct link *l);
 void router_link_down(struct cloud *cl, struct link *l);
 void router_link_rtt(struct cloud *cl, struct link *l, uint64_t sample_us);
 /* A routing frame from l; false if malformed (the caller closes l). */
@@ -41,6 +39,5 @@ bool router_frame(struct cloud *cl, struct link *l, uint8_t type, const uint8_t 
 void router_local(struct cloud *cl, bool add, const struct prefix *ps, size_t n);
 
 enum mp_policy router_policy(const struct cloud *cl, uint32_t inst);
-const char *mp_policy_name(enum mp_policy p);
 
 #endif

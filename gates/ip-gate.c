@@ -4,9 +4,10 @@
  * what this node announces (the host address of every `address' and every
  * `route' prefix), the set of prefixes other nodes own (from cloud's
  * ROUTES) with the kernel routes that point them at the TUN, moving
- * packets between the TUN and cloud, and the ICMP errors answered into
- * the TUN.  Header parsing, ICMP building and the route policy live in
- * ipv.c, the rtnetlink requests in rtnl.c, the command line in gate_cli.c.
+ * packets between the TUN and cloud, the ICMP errors answered into the
+ * TUN, and which packets get their TCP MSS clamped.  Header parsing, ICMP
+ * building, MSS clamping and the route policy live in ipv.c, the
+ * rtnetlink requests in rtnl.c, the command line in gate_cli.c.
  *
  * Instances: IPv4 travels in INST(AP_IPV4, instance), IPv6 in
  * INST(AP_IPV6, instance); dst and src of a PACKET are the IP header's.
@@ -33,6 +34,9 @@
  *  - routes go through rtnetlink, not `ip route': after the privilege drop
  *    ip-gate keeps CAP_NET_ADMIN, but a program it executed as another
  *    user would not;
+ *  - with mss_clamp, the only bytes of a packet ever changed are the MSS
+ *    value of a TCP SYN whose options all parse, lowered, and the TCP
+ *    checksum with it (ipv_clamp_mss), in packets from the TUN and to it;
  *  - a fatal read error on the TUN (the device was deleted) stops the
  *    gate with exit status 1;
  *  - ICMP errors: never about multicast, ICMP errors or later fragments,
@@ -79,7 +83,8 @@
 #define SWEEP_DELAY_S 0.25	/* the ADDs that continue a REPLACE arrive within this */
 
 enum ip_opt {
-	O_IFACE_DEV, O_IFACE_PERSIST, O_ADDRESS, O_ROUTE, O_ACCEPT_ROUTE, O_MTU, O_INSTANCE,
+	O_IFACE_DEV, O_IFACE_PERSIST, O_ADDRESS, O_ROUTE, O_ACCEPT_ROUTE, O_MTU, O_MSS_CLAMP,
+	O_INSTANCE,
 	O_UP_CMD, O_DOWN_CMD, O_USER, O_GROUP, O_LOG_LEVEL, O_DEBUG, O_SYSLOG,
 	O_COUNT
 };
@@ -97,6 +102,8 @@ static const struct conf_opt ip_options[O_COUNT] = {
 		"Route into the device only the prefixes of other nodes that lie inside one of these (the strict setting); without it, any that passes the built-in checks." },
 	[O_MTU] = { "mtu", CONF_INT, 0, "1420", "BYTES",
 		"MTU of the device (at least 1280 with IPv6); longer packets are answered with ICMP.", 576, 65535 },
+	[O_MSS_CLAMP] = { "mss_clamp", CONF_STR, 0, "off", "off|auto|BYTES",
+		"Lower the MSS option of TCP SYNs through the device, both ways, to BYTES (536..65495), or with auto to mtu less 40 (IPv4) or 60 (IPv6)." },
 	[O_INSTANCE] = { "instance", CONF_INT, 0, "0", "N",
 		"Network id: nodes exchange IP packets only within the same instance.", 0, 65535 },
 	[O_UP_CMD] = { "iface_up_cmd", CONF_STR, 0, NULL, "COMMAND",
@@ -131,7 +138,7 @@ struct rroute {			/* a prefix another node owns */
 struct ip_counters {
 	uint64_t tun_rx, tun_bad, tun_mcast, tun_too_big, tun_unsent;
 	uint64_t cloud_rx, cloud_bad, tun_tx, tun_tx_failed;
-	uint64_t unreach_rx, icmp_sent, icmp_limited, icmp_suppressed;
+	uint64_t unreach_rx, icmp_sent, icmp_limited, icmp_suppressed, mss_clamped;
 	uint64_t route_errors, routes_refused;
 };
 
@@ -145,6 +152,7 @@ struct ipgate {
 	struct rtnl rt;
 	uint16_t net;
 	size_t mtu;
+	uint16_t mss4, mss6;		/* mss_clamp for IPv4, IPv6; 0: off */
 	bool accept_local;		/* IPv4 errors can come from our address */
 	struct tun_addr *addrs;		/* `address', in order */
 	size_t naddrs;
@@ -192,6 +200,27 @@ static bool cidr_opt(const struct conf_value *v, const char *name, uint16_t net,
 	if (!exact && *bits == 0)
 		return gate_cli_bad(v, name, err, errlen, "'%s': a /0 subnet is not an address",
 				    v->v.s);
+	return true;
+}
+
+/* mss_clamp: off, auto (from the MTU) or a number of bytes. */
+static bool mss_opt(struct ipgate *g, const struct conf *c, char *err, size_t errlen)
+{
+	const struct conf_value *v = conf_last(c, O_MSS_CLAMP);
+	long long n;
+
+	if (!strcmp(v->v.s, "off")) {
+		g->mss4 = g->mss6 = 0;
+	} else if (!strcmp(v->v.s, "auto")) {
+		g->mss4 = (uint16_t)(g->mtu - IPV4_MSS_OVERHEAD);
+		g->mss6 = (uint16_t)(g->mtu - IPV6_MSS_OVERHEAD);
+	} else if (conf_parse_int(v->v.s, &n) && n >= IPV_MSS_MIN && n <= IPV_MSS_MAX) {
+		g->mss4 = g->mss6 = (uint16_t)n;
+	} else {
+		return gate_cli_bad(v, "mss_clamp", err, errlen, "expected off, auto or a "
+				    "number of bytes from %d to %d, got '%s'", IPV_MSS_MIN,
+				    IPV_MSS_MAX, v->v.s);
+	}
 	return true;
 }
 
@@ -248,6 +277,8 @@ static bool ip_config(void *arg, const struct conf *c, char *err, size_t errlen)
 	if (v6 && g->mtu < IPV6_MTU_MIN)
 		return gate_cli_bad(conf_last(c, O_MTU), "mtu", err, errlen,
 				    "IPv6 needs at least %d, got %zu", IPV6_MTU_MIN, g->mtu);
+	if (!mss_opt(g, c, err, errlen))
+		return false;
 	if (strlen(conf_str(c, O_IFACE_DEV)) >= IFNAMSIZ) {
 		snprintf(err, errlen, "option 'iface_dev': '%s' is longer than %d bytes",
 			 conf_str(c, O_IFACE_DEV), IFNAMSIZ - 1);
@@ -264,6 +295,8 @@ static void ip_summary(void *arg, const struct conf *c, const char *socket, FILE
 		g->nown - g->naddrs, g->net, g->mtu);
 	if (g->naccept)
 		fprintf(f, ", %zu accepted prefixes", g->naccept);
+	if (g->mss4)
+		fprintf(f, ", mss clamp %u (IPv4) %u (IPv6)", g->mss4, g->mss6);
 }
 
 static const struct gate_cli_spec ip_cli = {
@@ -592,10 +625,17 @@ static bool addr_same(const struct addr *x, const struct addr *y)
 	return x->inst == y->inst && x->len == y->len && !memcmp(x->b, y->b, x->len);
 }
 
-static void from_tun(struct ipgate *g, const uint8_t *buf, size_t len)
+/* The mss_clamp for p's family; 0: off. */
+static uint16_t mss_clamp_for(const struct ipgate *g, const struct ipv_pkt *p)
+{
+	return p->version == 4 ? g->mss4 : g->mss6;
+}
+
+static void from_tun(struct ipgate *g, uint8_t *buf, size_t len)
 {
 	char d[ADDR_TEXT_MAX];
 	struct ipv_pkt p;
+	uint16_t mss;
 	int r;
 
 	g->cnt.tun_rx++;
@@ -613,6 +653,9 @@ static void from_tun(struct ipgate *g, const uint8_t *buf, size_t len)
 		icmp_answer(g, IPV_TOO_BIG, buf, p.len, &p);
 		return;
 	}
+	mss = mss_clamp_for(g, &p);
+	if (mss && ipv_clamp_mss(buf, p.len, mss))
+		g->cnt.mss_clamped++;
 	r = gate_client_packet(g->gc, 0, p.dst.inst, &p.dst, &p.src, buf, p.len);
 	if (r < 0) {
 		g->cnt.tun_unsent++;
@@ -656,7 +699,9 @@ static bool addr_ours(const struct ipgate *g, const struct addr *a)
 
 static void from_cloud(struct ipgate *g, const struct gate_msg *m)
 {
+	const uint8_t *pkt = m->pkt.payload;
 	struct ipv_pkt p;
+	uint16_t mss;
 
 	g->cnt.cloud_rx++;
 	if (!ipv_parse(m->pkt.payload, m->pkt.len, g->net, &p) ||
@@ -667,7 +712,16 @@ static void from_cloud(struct ipgate *g, const struct gate_msg *m)
 			m->pkt.len, m->pkt.origin);
 		return;
 	}
-	if (write(g->tun_fd, m->pkt.payload, p.len) != (ssize_t)p.len) {
+	/* the message is read-only: a SYN to clamp is copied to g->buf, which
+	 * only tun_cb reads into, and never while cloud's messages are handled */
+	mss = mss_clamp_for(g, &p);
+	if (mss && p.len <= sizeof(g->buf) && ipv_mss_above(pkt, p.len, mss)) {
+		memcpy(g->buf, pkt, p.len);
+		ipv_clamp_mss(g->buf, p.len, mss);
+		pkt = g->buf;
+		g->cnt.mss_clamped++;
+	}
+	if (write(g->tun_fd, pkt, p.len) != (ssize_t)p.len) {
 		g->cnt.tun_tx_failed++;
 		return;
 	}
@@ -837,14 +891,16 @@ static void log_counters(const struct ipgate *g)
 	log_info(LOGS_CORE, "%s: from tun %llu (malformed %llu, multicast %llu, too big %llu, "
 		 "unsent %llu); from cloud %llu (malformed %llu), to tun %llu (failed %llu); "
 		 "unreachable %llu; icmp sent %llu, rate-limited %llu, suppressed %llu; "
-		 "routes %zu, route errors %llu, routes refused %llu", g->ifname,
+		 "mss clamped %llu; routes %zu, route errors %llu, routes refused %llu",
+		 g->ifname,
 		 (unsigned long long)c->tun_rx, (unsigned long long)c->tun_bad,
 		 (unsigned long long)c->tun_mcast, (unsigned long long)c->tun_too_big,
 		 (unsigned long long)c->tun_unsent, (unsigned long long)c->cloud_rx,
 		 (unsigned long long)c->cloud_bad, (unsigned long long)c->tun_tx,
 		 (unsigned long long)c->tun_tx_failed, (unsigned long long)c->unreach_rx,
 		 (unsigned long long)c->icmp_sent, (unsigned long long)c->icmp_limited,
-		 (unsigned long long)c->icmp_suppressed, g->nroutes,
+		 (unsigned long long)c->icmp_suppressed, (unsigned long long)c->mss_clamped,
+		 g->nroutes,
 		 (unsigned long long)c->route_errors, (unsigned long long)c->routes_refused);
 }
 

@@ -1,9 +1,10 @@
 /*
- * ipv.c - IPv4/IPv6 header parsing, ICMP error building and checksums for
- * ip-gate (see ipv.h).  Owns the rules for what counts as a well-formed
- * packet on either side of the gate, for when an ICMP error may be sent
- * at all and for which remote prefixes a kernel route may be installed;
- * ip-gate.c only moves bytes and carries out the verdicts.
+ * ipv.c - IPv4/IPv6 header parsing, ICMP error building, checksums and TCP
+ * MSS clamping for ip-gate (see ipv.h).  Owns the rules for what counts as
+ * a well-formed packet on either side of the gate, for when an ICMP error
+ * may be sent at all, for which TCP options may be rewritten and for which
+ * remote prefixes a kernel route may be installed; ip-gate.c only moves
+ * bytes and carries out the verdicts.
  *
  * Pure: every read is preceded by a length check, nothing is kept.
  */
@@ -12,6 +13,7 @@
 #include "wire.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <string.h>
 
 #define ICMP4_UNREACH 3
@@ -23,6 +25,14 @@
 #define IPPROTO_ICMP4 1
 #define IPPROTO_ICMP6 58
 #define IPPROTO_FRAG6 44
+#define TCP_HDR_MIN 20
+#define TCP_CSUM_OFF 16
+#define TCP_FLAG_SYN 0x02
+#define TCPO_EOL 0
+#define TCPO_NOP 1
+#define TCPO_MSS 2
+#define TCPO_MSS_LEN 4
+#define V6_EXT_MAX 8		/* extension headers walked before giving up */
 #define ERR_TTL 64
 #define ERR_TOS 0xc0		/* internetwork control, as Linux sends them */
 
@@ -261,6 +271,134 @@ size_t ipv_icmp_error(uint8_t *out, size_t cap, enum ipv_error_kind kind,
 	if (have < quote)
 		quote = have;
 	return build_v6(out, cap, kind, mtu, from->b, orig, quote);
+}
+
+/* ---------------------------------------------------------------- MSS */
+
+/*
+ * Where the TCP header of a whole packet starts (*tcp) and where the
+ * segment ends (*end, the length the IP header claims).  Not for an IPv4
+ * later fragment: it has no TCP header.  IPv6 hop-by-hop, routing and
+ * destination options share one layout (next header, length in 8-byte
+ * units after the first 8) and are walked; any other extension header is
+ * not: a fragment header may cut the TCP header short and its checksum
+ * covers the reassembled segment, AH would no longer verify, ESP hides
+ * it.  Such packets are left alone.
+ */
+static bool tcp_locate(const uint8_t *b, size_t len, size_t *tcp, size_t *end)
+{
+	struct ipv_pkt p;
+	size_t off;
+	uint8_t next;
+
+	if (!ipv_parse(b, len, 0, &p))
+		return false;
+	if (p.version == 4) {
+		if (p.later_frag || p.proto != IPPROTO_TCP)
+			return false;
+		*tcp = p.hdr_len;
+		*end = p.len;
+		return true;
+	}
+	next = p.proto;
+	off = IPV6_HDR_LEN;
+	for (int i = 0; i < V6_EXT_MAX && next != IPPROTO_TCP; i++) {
+		if (next != IPPROTO_HOPOPTS && next != IPPROTO_ROUTING &&
+		    next != IPPROTO_DSTOPTS)
+			return false;
+		if (p.len - off < 8)
+			return false;
+		next = b[off];
+		off += 8 + 8 * (size_t)b[off + 1];
+		if (off > p.len)
+			return false;
+	}
+	if (next != IPPROTO_TCP)
+		return false;
+	*tcp = off;
+	*end = p.len;
+	return true;
+}
+
+/*
+ * The offset in b of the MSS value of a TCP SYN whose options are all
+ * well formed (*tcp: the TCP header's); false for anything else.  A
+ * second MSS option counts as malformed: which one would the peer use?
+ */
+static bool mss_find(const uint8_t *b, size_t len, size_t *tcp, size_t *val)
+{
+	size_t t, end, opts_end, i, found = 0;
+
+	if (!tcp_locate(b, len, &t, &end) || end - t < TCP_HDR_MIN)
+		return false;
+	if (!(b[t + 13] & TCP_FLAG_SYN))
+		return false;
+	opts_end = t + (b[t + 12] >> 4) * 4u;
+	if (opts_end < t + TCP_HDR_MIN || opts_end > end)
+		return false;
+	for (i = t + TCP_HDR_MIN; i < opts_end && b[i] != TCPO_EOL;) {
+		size_t olen;
+
+		if (b[i] == TCPO_NOP) {
+			i++;
+			continue;
+		}
+		if (opts_end - i < 2)
+			return false;	/* no room for the length */
+		olen = b[i + 1];
+		if (olen < 2 || olen > opts_end - i)
+			return false;
+		if (b[i] == TCPO_MSS) {
+			if (olen != TCPO_MSS_LEN || found)
+				return false;
+			found = i + 2;
+		}
+		i += olen;
+	}
+	if (!found)
+		return false;
+	*tcp = t;
+	*val = found;
+	return true;
+}
+
+bool ipv_mss_above(const uint8_t *pkt, size_t len, uint16_t mss)
+{
+	size_t tcp, val;
+
+	return mss_find(pkt, len, &tcp, &val) && wire_get16(pkt + val) > mss;
+}
+
+/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') for a 16-bit word m -> m'. */
+static void csum_replace(uint8_t *csum, uint16_t old, uint16_t repl)
+{
+	uint32_t s = (uint32_t)(uint16_t)~wire_get16(csum) + (uint16_t)~old + repl;
+
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	wire_put16(csum, (uint16_t)~s);
+}
+
+bool ipv_clamp_mss(uint8_t *pkt, size_t len, uint16_t mss)
+{
+	size_t tcp, val, word, nwords;
+	uint16_t old[2];
+
+	if (!mss_find(pkt, len, &tcp, &val) || wire_get16(pkt + val) <= mss)
+		return false;
+	/*
+	 * The checksum adds 16-bit words counted from the TCP header; after
+	 * an odd number of NOPs the value straddles two of them.  Both lie
+	 * inside the header: it ends on a 4-byte boundary.
+	 */
+	word = tcp + ((val - tcp) & ~(size_t)1);
+	nwords = (val - tcp) % 2 ? 2 : 1;
+	for (size_t k = 0; k < nwords; k++)
+		old[k] = wire_get16(pkt + word + 2 * k);
+	wire_put16(pkt + val, mss);
+	for (size_t k = 0; k < nwords; k++)
+		csum_replace(pkt + tcp + TCP_CSUM_OFF, old[k], wire_get16(pkt + word + 2 * k));
+	return true;
 }
 
 /* Decimal 0..max, digits only. */

@@ -2,8 +2,9 @@
  * ipv.h - what ip-gate knows about IP packets: parsing IPv4/IPv6 headers
  * into mesh addresses, building the ICMP errors a router answers with
  * (destination unreachable, fragmentation needed / packet too big), the
- * Internet checksum, the "ADDR/BITS" text of interface addresses, and the
- * policy on which remote prefixes may be routed into the TUN.
+ * Internet checksum, clamping the MSS of TCP SYNs, the "ADDR/BITS" text of
+ * interface addresses, and the policy on which remote prefixes may be
+ * routed into the TUN.
  *
  * Everything here is pure: no I/O, no globals, no logging.  Buffers are
  * borrowed, never kept.
@@ -80,6 +81,23 @@ uint16_t ipv_csum(const void *buf, size_t len, uint32_t sum);
 /* The partial sum of an IPv6 pseudo-header (RFC 8200 8.1). */
 uint32_t ipv6_pseudo_sum(const uint8_t src[16], const uint8_t dst[16],
 			 uint32_t len, uint8_t next);
+
+/*
+ * TCP MSS clamping.  In a TCP SYN (with or without ACK), a whole packet as
+ * for ipv_parse, lower an MSS option larger than mss to mss and update the
+ * TCP checksum incrementally (RFC 1624).  Left alone: anything but a SYN,
+ * a SYN without an MSS option or with any malformed option, an IPv4 later
+ * fragment, an IPv6 packet whose extension headers before TCP are not all
+ * hop-by-hop, routing or destination options.  ipv_clamp_mss changes pkt
+ * in place and says whether it did; ipv_mss_above says whether it would.
+ */
+#define IPV_MSS_MIN 536		/* RFC 879: what a 576-byte IPv4 MTU carries */
+#define IPV_MSS_MAX 65495	/* 65535 less the IPv4 and TCP headers */
+#define IPV4_MSS_OVERHEAD 40	/* MTU - MSS: IPv4 and TCP headers */
+#define IPV6_MSS_OVERHEAD 60	/* MTU - MSS: IPv6 and TCP headers */
+
+bool ipv_clamp_mss(uint8_t *pkt, size_t len, uint16_t mss);
+bool ipv_mss_above(const uint8_t *pkt, size_t len, uint16_t mss);
 
 /*
  * "10.99.0.1/24", "fd99::1/64", "192.168.50.0/24" or an address without

@@ -2,7 +2,8 @@
 # ip_gate.sh - two nodes a and b, each with an ip-gate (tun0: 10.99.0.1/24
 # and fd99::1/64 on a, .2 and ::2 on b; a's iface_up_cmd finds no stray fd
 # left open for it): they ping each other over IPv4 and IPv6 and carry TCP
-# (iperf3, and a file whose checksum is verified); b is the gateway of
+# (iperf3, and a file whose checksum is verified); b's gate clamps the MSS
+# of TCP SYNs to 1200, both ways, over IPv4 and IPv6; b is the gateway of
 # 192.168.50.0/24 (its lan0 has 192.168.50.1, a host behind it
 # 192.168.50.10), so a's kernel routes that subnet into its TUN and reaches
 # both; a mesh address nobody owns is answered "host unreachable"; when b's
@@ -33,7 +34,7 @@ start_gate a ip ip-gate -iface_dev tun0 -address 10.99.0.1/24 -address fd99::1/6
 	-iface_up_cmd "find /proc/\$\$/fd/ -mindepth 1 -printf '%f %l\n' >'$T/a-up-fds.sh';
 		find /proc/\$PPID/fd/ -mindepth 1 -printf '%f %l\n' >'$T/a-up-fds.gate'"
 start_gate b ip ip-gate -iface_dev tun0 -address 10.99.0.2/24 -address fd99::2/64 \
-	-route 192.168.50.0/24
+	-route 192.168.50.0/24 -mss_clamp 1200
 # b's site: b is 192.168.50.1 on lan0, host "site" (192.168.50.10) behind it
 make_ns site
 veth b lan0 site eth0
@@ -113,6 +114,37 @@ check "TCP a -> b: a 5 MB file arrives whole (length and SHA-256)" \
 check "TCP over IPv6 b -> a: a 3 MB file arrives whole (length and SHA-256)" \
 	send_file b a fd99::1 5002 3M
 
+# --- MSS clamping: only b's gate has -mss_clamp 1200, so a connection from
+# a to b gets 1200 at b's end from a's SYN (clamped on its way into b's
+# tun0) and at a's end from b's SYN-ACK (clamped on its way out of it).
+# Without the clamp both would be 1420 - 40 (IPv4) or - 60 (IPv6).
+# tcp_mss FROM TO ADDR PORT : connect from FROM to TO's ADDR:PORT; true when
+# the TCP_MAXSEG of both ends (in $T/mss-PORT.client and .server) is <= 1200.
+tcp_mss() {
+	local from=$1 to=$2 addr=$3 port=$4 fam=AF_INET c s
+	case $addr in *:*) fam=AF_INET6 ;; esac
+	PROC_STDOUT=$T/mss-$port.server start_proc "$to" "mss$port" python3 -c '
+import socket, sys
+s = socket.create_server((sys.argv[1], int(sys.argv[2])), family=getattr(socket, sys.argv[3]))
+c, _ = s.accept()
+print(c.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG), flush=True)
+c.recv(1)' "$addr" "$port" "$fam"
+	wait_for 15 listens "$to" "$port" || { note "mss server on $to:$port never listened"; return 1; }
+	in_ns "$from" timeout 10 python3 -c '
+import socket, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+print(c.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG))' "$addr" "$port" \
+		>"$T/mss-$port.client" || return 1
+	wait_for 5 test -s "$T/mss-$port.server" || return 1
+	c=$(cat "$T/mss-$port.client") s=$(cat "$T/mss-$port.server")
+	note "MSS to $addr: client $c, server $s" >&2
+	[ "$c" -gt 0 ] && [ "$c" -le 1200 ] && [ "$s" -gt 0 ] && [ "$s" -le 1200 ]
+}
+check "mss_clamp 1200: TCP a -> b (10.99.0.2) gets MSS <= 1200 at both ends" \
+	tcp_mss a b 10.99.0.2 5003
+check "mss_clamp 1200: TCP a -> b (fd99::2) gets MSS <= 1200 at both ends" \
+	tcp_mss a b fd99::2 5004
+
 # --- b is the gateway of 192.168.50.0/24
 # kernel_route NODE PREFIX : NODE's kernel routes PREFIX into tun0.
 kernel_route() { in_ns "$1" ip route show "$2" | grep -q "dev tun0"; }
@@ -140,6 +172,7 @@ check "b's gate gone: a's routes drop ipv4:10.99.0.2" wait_for 3 eval '! has_rou
 check "b's gate gone: a's kernel route to 192.168.50.0/24 goes" \
 	wait_for 3 eval '! kernel_route a 192.168.50.0/24'
 check "a's gate is still attached" gate_listed a ip
+check "b's gate counted clamped SYNs" log_has b-ip "mss clamped [1-9]"
 
 # --- b announces what must not be routed (ip-gate.8, ROUTES)
 { in_ns a ip route add 172.31.0.0/16 via 10.77.0.254 metric 1024 &&

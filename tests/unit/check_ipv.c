@@ -3,9 +3,12 @@
  * well formed and are refused when truncated at any offset or malformed in
  * any field; ICMP errors carry the right type, code, addresses and quote,
  * and checksums that an independent one's-complement sum accepts; the
- * rules on when not to send an error; "ADDR/BITS" parsing; which remote
- * prefixes may be routed into the TUN (too short, local, overlapping an
- * interface's subnet, outside accept_route).
+ * rules on when not to send an error; TCP MSS clamping (lowered in SYNs and
+ * SYN-ACKs of both families with a checksum an independent sum accepts,
+ * everything else and every malformed option list left byte for byte
+ * alone); "ADDR/BITS" parsing; which remote prefixes may be routed into
+ * the TUN (too short, local, overlapping an interface's subnet, outside
+ * accept_route).
  */
 #include "config.h"
 #include "ipv.h"
@@ -469,6 +472,311 @@ END_TEST
 
 /* ---------------------------------------------------------------- CIDR */
 
+/* ---------------------------------------------------------------- MSS */
+
+#define CLAMP 1200
+#define SYN 0x02
+#define ACK 0x10
+#define TCP_DATA 10		/* payload bytes after the options */
+#define NO_EXT (-1)
+
+static unsigned get16(const uint8_t *p)
+{
+	return (unsigned)p[0] << 8 | p[1];
+}
+
+/* The TCP pseudo-header's sum (RFC 9293 3.1, RFC 8200 8.1) for a segment
+ * of tlen bytes in packet b. */
+static unsigned long ref_pseudo_tcp(const uint8_t *b, size_t tlen)
+{
+	uint8_t ph[40] = { 0 };
+
+	if (b[0] >> 4 == 4) {
+		memcpy(ph, b + 12, 8);
+		ph[9] = 6;
+		ph[10] = (uint8_t)(tlen >> 8);
+		ph[11] = (uint8_t)tlen;
+		return ref_sum(ph, 12, 0);
+	}
+	memcpy(ph, b + 8, 32);
+	ph[34] = (uint8_t)(tlen >> 8);
+	ph[35] = (uint8_t)tlen;
+	ph[39] = 6;
+	return ref_sum(ph, 40, 0);
+}
+
+static bool tcp_csum_ok(const uint8_t *b, size_t len, size_t tcp)
+{
+	return ref_sum(b + tcp, len - tcp, ref_pseudo_tcp(b, len - tcp)) == 0xffff;
+}
+
+/*
+ * An IPv4 (ver 4, DF) or IPv6 packet carrying TCP with flags, the options
+ * opts (olen bytes, a multiple of 4) and TCP_DATA bytes; for IPv6, ext >= 0
+ * puts an 8-byte extension header of that type before TCP.  The checksum
+ * is computed here, apart from ipv.c.  Returns the packet's length; *tcp
+ * is the TCP header's offset.
+ */
+static size_t make_tcp(uint8_t *b, int ver, int ext, uint8_t flags, const uint8_t *opts,
+		       size_t olen, size_t *tcp)
+{
+	size_t tlen = 20 + olen + TCP_DATA;
+	unsigned sum;
+	uint8_t *t;
+
+	if (ver == 4) {
+		make_v4(b, 20 + tlen, 5, 6, 0x4000);
+		*tcp = 20;
+	} else {
+		make_v6(b, tlen + (ext >= 0 ? 8 : 0), 6);
+		*tcp = 40;
+		if (ext >= 0) {
+			b[6] = (uint8_t)ext;
+			memset(b + 40, 0, 8);
+			b[40] = 6;
+			b[42] = 1;		/* PadN, 4 bytes */
+			b[43] = 4;
+			*tcp = 48;
+		}
+	}
+	t = b + *tcp;
+	memset(t, 0, 20);
+	t[0] = 0x9c;			/* port 40000 */
+	t[1] = 0x40;
+	t[3] = 80;
+	t[4] = 0x12;			/* sequence number */
+	t[5] = 0x34;
+	t[6] = 0xab;
+	t[7] = 0xcd;
+	t[12] = (uint8_t)((20 + olen) / 4 << 4);
+	t[13] = flags;
+	t[14] = 0xfa;			/* window */
+	t[15] = 0xf0;
+	if (olen)
+		memcpy(t + 20, opts, olen);
+	sum = ref_sum(t, tlen, ref_pseudo_tcp(b, tlen));
+	t[16] = (uint8_t)(~sum >> 8);
+	t[17] = (uint8_t)~sum;
+	ck_assert(tcp_csum_ok(b, *tcp + tlen, *tcp));
+	return *tcp + tlen;
+}
+
+/* Make the IP header of b claim len bytes in all. */
+static void set_ip_len(uint8_t *b, size_t len)
+{
+	size_t n = b[0] >> 4 == 4 ? len : len - 40;
+
+	b[b[0] >> 4 == 4 ? 2 : 4] = (uint8_t)(n >> 8);
+	b[b[0] >> 4 == 4 ? 3 : 5] = (uint8_t)n;
+}
+
+/* Clamping an exact-size copy of b leaves it as it was. */
+static void check_untouched(const uint8_t *b, size_t len)
+{
+	uint8_t *c = dup_exact(b, len);
+
+	ck_assert(!ipv_mss_above(c, len, CLAMP));
+	ck_assert(!ipv_clamp_mss(c, len, CLAMP));
+	ck_assert_mem_eq(c, b, len);
+	free(c);
+}
+
+/* Options as Linux sends them (MSS first) and with the MSS value at odd
+ * offsets from the TCP header, where it straddles two checksum words;
+ * at is the offset of the value in the options. */
+static const struct {
+	uint8_t opts[20];
+	size_t olen, at;
+} layouts[] = {
+	{ { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 1, 2, 3, 4, 0, 0, 0, 0, 1, 3, 3, 7 }, 20, 2 },
+	{ { 1, 2, 4, 0x05, 0xb4, 1, 1, 0 }, 8, 3 },
+	{ { 1, 1, 1, 2, 4, 0x05, 0xb4, 0 }, 8, 5 },
+	{ { 4, 2, 2, 4, 0x05, 0xb4, 1, 0 }, 8, 4 },
+};
+
+START_TEST(mss_clamped)
+{
+	static const unsigned mss[] = { CLAMP + 1, 1460, 1440, 8960, 0xff00, 0xffff };
+	static const uint8_t flags[] = { SYN, SYN | ACK };
+	static const int exts[] = { NO_EXT, 0, 43, 60 };	/* hop-by-hop, routing, dst opts */
+	uint8_t b[128], orig[128];
+
+	for (int ver = 4; ver <= 6; ver += 2)
+	for (size_t e = 0; e < (ver == 4 ? 1 : 4); e++)
+	for (size_t l = 0; l < sizeof(layouts) / sizeof(layouts[0]); l++)
+	for (size_t f = 0; f < 2; f++)
+	for (size_t m = 0; m < sizeof(mss) / sizeof(mss[0]); m++) {
+		uint8_t opts[20], *c;
+		size_t tcp, len, val;
+
+		memcpy(opts, layouts[l].opts, layouts[l].olen);
+		opts[layouts[l].at] = (uint8_t)(mss[m] >> 8);
+		opts[layouts[l].at + 1] = (uint8_t)mss[m];
+		len = make_tcp(b, ver, exts[e], flags[f], opts, layouts[l].olen, &tcp);
+		memcpy(orig, b, len);
+		val = tcp + 20 + layouts[l].at;
+		c = dup_exact(b, len);
+		ck_assert(ipv_mss_above(c, len, CLAMP));
+		ck_assert(ipv_clamp_mss(c, len, CLAMP));
+		ck_assert_uint_eq(get16(c + val), CLAMP);
+		ck_assert_msg(tcp_csum_ok(c, len, tcp), "v%d ext %d layout %zu flags %#x mss %u",
+			      ver, exts[e], l, flags[f], mss[m]);
+		/* nothing else moved */
+		for (size_t i = 0; i < len; i++)
+			if (i != val && i != val + 1 && i != tcp + 16 && i != tcp + 17)
+				ck_assert_uint_eq(c[i], orig[i]);
+		/* done is done */
+		ck_assert(!ipv_mss_above(c, len, CLAMP));
+		ck_assert(!ipv_clamp_mss(c, len, CLAMP));
+		free(c);
+	}
+	/* an IPv4 first fragment (MF, offset 0) carries the whole header */
+	make_tcp(b, 4, NO_EXT, SYN, layouts[0].opts, layouts[0].olen, &(size_t){ 0 });
+	b[6] = 0x20;
+	ck_assert(ipv_clamp_mss(b, 20 + 40 + TCP_DATA, CLAMP));
+}
+END_TEST
+
+START_TEST(mss_untouched)
+{
+	static const uint8_t no_mss[] = { 1, 1, 4, 2 }, after_eol[] = { 0, 0, 0, 0, 2, 4, 5, 0xb4 };
+	static const uint8_t flags[] = { ACK, ACK | 0x08, ACK | 0x01, 0x04, 0 };
+	uint8_t b[128], opts[20];
+	size_t tcp, len;
+
+	for (int ver = 4; ver <= 6; ver += 2) {
+		/* at or below the clamp */
+		memcpy(opts, layouts[0].opts, 20);
+		opts[2] = CLAMP >> 8;
+		opts[3] = CLAMP & 0xff;
+		check_untouched(b, make_tcp(b, ver, NO_EXT, SYN, opts, 20, &tcp));
+		opts[2] = 536 >> 8;
+		opts[3] = 536 & 0xff;
+		check_untouched(b, make_tcp(b, ver, NO_EXT, SYN | ACK, opts, 20, &tcp));
+		/* not a SYN: ACK, PSH-ACK, FIN-ACK, RST, none */
+		for (size_t f = 0; f < sizeof(flags); f++)
+			check_untouched(b, make_tcp(b, ver, NO_EXT, flags[f], layouts[0].opts, 20,
+						    &tcp));
+		/* no MSS option, no options at all, an MSS after the end of the list */
+		check_untouched(b, make_tcp(b, ver, NO_EXT, SYN, no_mss, sizeof(no_mss), &tcp));
+		check_untouched(b, make_tcp(b, ver, NO_EXT, SYN, NULL, 0, &tcp));
+		check_untouched(b, make_tcp(b, ver, NO_EXT, SYN, after_eol, sizeof(after_eol),
+					    &tcp));
+		/* UDP that looks like a SYN */
+		len = make_tcp(b, ver, NO_EXT, SYN, layouts[0].opts, 20, &tcp);
+		b[ver == 4 ? 9 : 6] = 17;
+		check_untouched(b, len);
+	}
+	/* an IPv4 later fragment has no TCP header, even if it looks like one */
+	len = make_tcp(b, 4, NO_EXT, SYN, layouts[0].opts, 20, &tcp);
+	b[6] = 0x20;
+	b[7] = 4;
+	check_untouched(b, len);
+	/* IPv6 fragment header (even an atomic fragment), AH, ESP, no next header */
+	check_untouched(b, make_tcp(b, 6, 44, SYN, layouts[0].opts, 20, &tcp));
+	check_untouched(b, make_tcp(b, 6, 51, SYN, layouts[0].opts, 20, &tcp));
+	check_untouched(b, make_tcp(b, 6, 50, SYN, layouts[0].opts, 20, &tcp));
+	check_untouched(b, make_tcp(b, 6, 59, SYN, layouts[0].opts, 20, &tcp));
+	/* hop-by-hop options whose length runs past the packet */
+	len = make_tcp(b, 6, 0, SYN, layouts[0].opts, 20, &tcp);
+	b[41] = 9;
+	check_untouched(b, len);
+	/* more extension headers than are walked: nine destination options */
+	{
+		uint8_t big[200];
+		size_t n = 40 + 9 * 8 + 20 + TCP_DATA;
+
+		make_v6(big, n - 40, 60);
+		for (int i = 0; i < 9; i++) {
+			memset(big + 40 + 8 * i, 0, 8);
+			big[40 + 8 * i] = i < 8 ? 60 : 6;
+		}
+		memset(big + 40 + 72, 0, 20);
+		big[40 + 72 + 12] = 0x50;
+		big[40 + 72 + 13] = SYN;
+		check_untouched(big, n);
+	}
+	/* not even IP */
+	check_untouched(b, 0);
+	memset(b, 0, 64);
+	check_untouched(b, 64);
+}
+END_TEST
+
+START_TEST(mss_malformed)
+{
+	static const struct {
+		uint8_t opts[8];
+		size_t olen;
+	} bad[] = {
+		{ { 2, 4, 5, 0xb4, 1, 1, 1, 3 }, 8 },	/* a kind with no room for its length */
+		{ { 2, 4, 5, 0xb4, 3, 0, 1, 1 }, 8 },	/* length 0 */
+		{ { 2, 4, 5, 0xb4, 3, 1, 1, 1 }, 8 },	/* length 1 */
+		{ { 3, 1, 2, 4, 5, 0xb4, 0, 0 }, 8 },	/* length 1 before the MSS */
+		{ { 2, 4, 5, 0xb4, 8, 10, 0, 0 }, 8 },	/* runs past the header */
+		{ { 8, 10, 0, 0, 2, 4, 5, 0xb4 }, 8 },	/* runs over the MSS */
+		{ { 2, 4, 5, 0xb4, 1, 5, 4, 0 }, 8 },	/* runs one byte past the header */
+		{ { 2, 3, 5, 0xb4 }, 4 },		/* MSS of length 3 */
+		{ { 2, 6, 5, 0xb4, 0, 0, 0, 0 }, 8 },	/* MSS of length 6 */
+		{ { 2, 4, 5, 0xb4, 2, 4, 5, 0xb4 }, 8 },	/* two of them */
+		{ { 1, 1, 1, 1, 1, 1, 2, 4 }, 8 },	/* MSS value past the header */
+	};
+	uint8_t b[128];
+	size_t tcp, len;
+
+	for (int ver = 4; ver <= 6; ver += 2) {
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			len = make_tcp(b, ver, NO_EXT, SYN, bad[i].opts, bad[i].olen, &tcp);
+			check_untouched(b, len);
+			/* and with no data: the options end where the buffer does */
+			len -= TCP_DATA;
+			set_ip_len(b, len);
+			check_untouched(b, len);
+		}
+		/* data offset below 5, and beyond the segment */
+		len = make_tcp(b, ver, NO_EXT, SYN, layouts[0].opts, 20, &tcp);
+		b[tcp + 12] = 0x40;
+		check_untouched(b, len);
+		b[tcp + 12] = 0xf0;
+		check_untouched(b, len);
+		/* data offset 6: the MSS sits in the header, what follows is data */
+		len = make_tcp(b, ver, NO_EXT, SYN, layouts[0].opts, 20, &tcp);
+		b[tcp + 12] = 0x60;
+		ck_assert(ipv_clamp_mss(b, len, CLAMP));
+	}
+}
+END_TEST
+
+/* A SYN cut short anywhere, with the IP length saying so (the options
+ * must then be walked with care) and without (the IP layer refuses). */
+START_TEST(mss_truncated)
+{
+	uint8_t b[128], cut[128];
+
+	for (int ver = 4; ver <= 6; ver += 2)
+	for (size_t l = 0; l < sizeof(layouts) / sizeof(layouts[0]); l++) {
+		size_t tcp, len = make_tcp(b, ver, NO_EXT, SYN, layouts[l].opts, layouts[l].olen,
+					   &tcp);
+		size_t hdr_end = tcp + 20 + layouts[l].olen;
+
+		for (size_t k = 0; k < len; k++) {
+			uint8_t *c;
+
+			check_untouched(b, k);
+			if (k < tcp)
+				continue;
+			memcpy(cut, b, k);
+			set_ip_len(cut, k);
+			c = dup_exact(cut, k);
+			ck_assert_int_eq(ipv_clamp_mss(c, k, CLAMP), k >= hdr_end);
+			if (k < hdr_end)
+				ck_assert_mem_eq(c, cut, k);
+			free(c);
+		}
+	}
+}
+END_TEST
+
 START_TEST(cidr)
 {
 	static const char *const bad[] = {
@@ -650,6 +958,10 @@ static Suite *ipv_suite(void)
 	tcase_add_test(tc, icmp_v6_too_big);
 	tcase_add_test(tc, icmp_refusals);
 	tcase_add_test(tc, csum_vectors);
+	tcase_add_test(tc, mss_clamped);
+	tcase_add_test(tc, mss_untouched);
+	tcase_add_test(tc, mss_malformed);
+	tcase_add_test(tc, mss_truncated);
 	tcase_add_test(tc, cidr);
 	tcase_add_test(tc, contains);
 	tcase_add_test(tc, overlaps);

@@ -84,6 +84,8 @@ const char *frame_type_name(uint8_t type)
 		return "digest";
 	case FRAME_ROUTE_REQ:
 		return "route-req";
+	case FRAME_UDP:
+		return "udp";
 	default:
 		return "unknown";
 	}

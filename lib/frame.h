@@ -23,7 +23,7 @@
 
 #define FRAME_HDR_LEN 4
 #define FRAME_MAX_PAYLOAD 65535u
-#define PROTO_VERSION 2	/* 2: multi-hop routing (routewire.h) */
+#define PROTO_VERSION 3	/* 2: multi-hop routing (routewire.h); 3: UDP data paths */
 #define NODE_NAME_MAX NAME_MAX_LEN	/* bytes, without the terminating NUL */
 #define BYE_REASON_MAX 200
 
@@ -37,6 +37,7 @@ enum frame_type {
 	FRAME_SEQREQ = 7,	/* seqno request (routewire.h) */
 	FRAME_DIGEST = 8,	/* digest of advertised routes (routewire.h) */
 	FRAME_ROUTE_REQ = 9,	/* full table request (routewire.h) */
+	FRAME_UDP = 10,		/* UDP offer: session index, cipher, endpoints (udpwire.h) */
 	FRAME_TYPE_MAX
 };
 

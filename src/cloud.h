@@ -30,6 +30,7 @@ struct gate;
 struct gate_listener;
 struct router;
 struct rt;
+struct udp;
 
 /* Values read from the configuration, in the units the code uses. */
 /* Who may attach gates besides root and the socket's group. */
@@ -108,6 +109,7 @@ struct cloud {
 	struct gate_policy gate_policy;
 	struct router *router;		/* router.c's */
 	struct rt *rt;			/* the routing table (route.h) */
+	struct udp *udp;		/* UDP sockets and sessions (udp.h) */
 	uint32_t next_bcast_id;		/* of the broadcasts this node floods */
 	uint32_t flow_salt;		/* per node: next hops of flows are independent */
 	struct counters cnt;

@@ -24,6 +24,7 @@
 #include "peer.h"
 #include "strbuf.h"
 #include "tls.h"
+#include "udp.h"
 #include "unixsock.h"
 
 #define CTL_TIMEOUT_S 5.
@@ -118,6 +119,7 @@ static void reply_status(struct cloud *cl, struct strbuf *sb, bool json)
 			  (unsigned long long)cl->cnt.bcast_duplicates,
 			  (unsigned long long)cl->cnt.bcast_unknown_origin);
 		ctl_routing_status(cl, sb, false);
+		ctl_udp_status(cl, sb, false);
 		return;
 	}
 	sb_puts(sb, "{\"name\":");
@@ -163,6 +165,7 @@ static void reply_status(struct cloud *cl, struct strbuf *sb, bool json)
 		  (unsigned long long)cl->cnt.bcast_duplicates,
 		  (unsigned long long)cl->cnt.bcast_unknown_origin, cl->ngates);
 	ctl_routing_status(cl, sb, true);
+	ctl_udp_status(cl, sb, true);
 	sb_puts(sb, "}\n");
 }
 
@@ -285,6 +288,16 @@ static void execute(struct cloud *cl, const struct ctl_req *r, struct strbuf *sb
 		ctl_routes(cl, sb, r->json);
 	} else if (!strcmp(r->cmd, "nodes") && r->argc == 0) {
 		ctl_nodes(cl, sb, r->json);
+	} else if (!strcmp(r->cmd, "paths") && r->argc == 0) {
+		ctl_paths(cl, sb, r->json);
+	} else if (!strcmp(r->cmd, "policy") && r->argc == 2) {
+		int n = link_udp_set_policy(cl, r->argv[0], r->argv[1], err, sizeof(err));
+		if (n < 0)
+			sb_printf(sb, "error: %s\n", err);
+		else if (r->json)
+			sb_printf(sb, "{\"links\":%d,\"policy\":\"%s\"}\n", n, r->argv[1]);
+		else
+			sb_printf(sb, "policy %s on %d link%s\n", r->argv[1], n, n == 1 ? "" : "s");
 	} else if (!strcmp(r->cmd, "dot") && r->argc == 0) {
 		ctl_dot(cl, sb);
 	} else if (!strcmp(r->cmd, "reload") && r->argc == 0) {
@@ -297,7 +310,8 @@ static void execute(struct cloud *cl, const struct ctl_req *r, struct strbuf *sb
 		reply_log_level(r, sb);
 	} else {
 		sb_printf(sb, "error: unknown command or wrong arguments: '%s' "
-			  "(commands: status, links, gates, routes, reload, log-level)\n", r->cmd);
+			  "(commands: status, links, gates, routes, nodes, dot, paths, policy, reload, "
+			  "log-level)\n", r->cmd);
 	}
 }
 

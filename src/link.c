@@ -27,6 +27,7 @@
 #include "log.h"
 #include "peer.h"
 #include "router.h"
+#include "udp.h"
 
 #define RBUF_LEN (FRAME_HDR_LEN + FRAME_MAX_PAYLOAD)
 #define OUT_MAX_BYTES (4u << 20)	/* queued bytes (control + data) before we give up */
@@ -211,6 +212,8 @@ bool link_send_data(struct link *l, const uint8_t *hdr, size_t hdrlen, const uin
 
 	if (l->state != LINK_UP)
 		return false;
+	if (l->udp && link_udp_send(l, hdr, hdrlen, payload, len))
+		return true;
 	if (hdrlen + len > FRAME_MAX_PAYLOAD) {
 		cl->cnt.pkt_too_big++;
 		l->tx_dropped++;
@@ -387,6 +390,7 @@ static bool link_established(struct link *l, const struct hello *h)
 	if (l->conn)
 		connector_link_up(l->conn, l);
 	connectors_peer_up(cl, l->peer.name);
+	link_udp_start(l);
 	/* first ping at once: the RTT is known within a round trip, and with
 	 * it the link becomes a routing neighbour (router_link_rtt) */
 	arm_timer(l, 1);
@@ -475,6 +479,12 @@ static bool handle_frame(struct link *l, const struct frame *f)
 		if (!router_frame(l->cloud, l, f->type, f->payload, f->len)) {
 			snprintf(why, sizeof(why), "malformed %s frame", frame_type_name(f->type));
 			protocol_error(l, why);
+			return false;
+		}
+		return true;
+	case FRAME_UDP:
+		if (!link_udp_offer(l, f->payload, f->len)) {
+			protocol_error(l, "malformed udp offer");
 			return false;
 		}
 		return true;
@@ -815,6 +825,7 @@ static void link_free(struct link *l)
 
 	if (was_up)
 		router_link_down(cl, l);
+	link_udp_stop(l);
 	if (l->tls)
 		gnutls_deinit(l->tls);
 	close(l->fd);

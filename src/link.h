@@ -32,6 +32,7 @@ struct obuf {
 };
 
 struct rt_neigh;
+struct link_udp;
 
 struct link {
 	TAILQ_ENTRY(link) entry;
@@ -65,6 +66,7 @@ struct link {
 	struct rt_neigh *rt_nb;		/* its routing neighbour (router.c), once up */
 	uint32_t rtt_win[8];		/* recent RTT samples (us), for its route cost */
 	unsigned rtt_n;
+	struct link_udp *udp;		/* its UDP session (link_udp.c), once up */
 };
 
 /* Start a link on a connected or connecting socket (consumes fd). */

@@ -32,6 +32,7 @@
 #include "peer.h"
 #include "resolve.h"
 #include "router.h"
+#include "udp.h"
 #include "tls.h"
 
 #define ERR_LEN 600
@@ -145,7 +146,8 @@ static bool conf_check(const struct conf *c, bool at_start, char *err, size_t er
 			 v->file, v->line);
 		return false;
 	}
-	if (!gates_conf_check(c, err, errlen) || !router_conf_check(c, err, errlen))
+	if (!gates_conf_check(c, err, errlen) || !router_conf_check(c, err, errlen) ||
+	    !udp_conf_check(c, err, errlen))
 		return false;
 	if (conf_u64(c, OPT_CONN_RETRY_MAX) < conf_u64(c, OPT_CONN_RETRY)) {
 		v = conf_last(c, OPT_CONN_RETRY_MAX);
@@ -292,6 +294,7 @@ int cloud_reload(struct cloud *cl, char *err, size_t errlen)
 	cl->creds = cr;
 	gates_reload(cl);
 	router_settings(cl);
+	udp_settings(cl);
 	recheck_links(cl, cr);
 	if (cl->set.keepalive_us != keepalive)
 		TAILQ_FOREACH(l, &cl->links, entry)
@@ -377,6 +380,7 @@ static void cloud_free(struct cloud *cl)
 	connectors_free(cl);
 	TAILQ_FOREACH_SAFE(l, &cl->links, entry, tmp)
 		link_close(l, 0, "exiting", false);
+	udp_close(cl);
 	router_free(cl);
 	resolve_shutdown();
 	tls_creds_put(cl->creds);
@@ -476,6 +480,8 @@ int main(int argc, char **argv)
 	resolve_init(cl->loop);
 
 	r = listeners_open(cl, err, sizeof(err));
+	if (r == 0)
+		r = udp_open(cl, err, sizeof(err));
 	if (r == 0)
 		r = gates_open(cl, err, sizeof(err));
 	if (r == 0 && conf_str(cl->conf, OPT_CTL))

@@ -37,6 +37,10 @@ conf baduser.conf "key $KEY" "cert $CERT" "ca $CA" "user no-such-user-here"
 conf badmp.conf "key $KEY" "cert $CERT" "ca $CA" "multipath flow" "multipath sideways ipv4"
 conf badmpinst.conf "key $KEY" "cert $CERT" "ca $CA" "multipath spray nosuchproto.1"
 conf badhyst.conf "key $KEY" "cert $CERT" "ca $CA" "route_hysteresis 95"
+conf badudppol.conf "key $KEY" "cert $CERT" "ca $CA" "udp_policy spray b" "udp_policy scatter"
+conf badudpcip.conf "key $KEY" "cert $CERT" "ca $CA" "udp_cipher rot13"
+conf badudplis.conf "key $KEY" "cert $CERT" "ca $CA" "udp_listen 10.0.0.1"
+conf badudpwin.conf "key $KEY" "cert $CERT" "ca $CA" "udp_window 10"
 
 # says REGEX... : $T/err matches every REGEX.
 says() {
@@ -70,6 +74,10 @@ refused badmpinst.conf "multipath for an unknown instance on line 4" "badmpinst\
 	nosuchproto
 refused badhyst.conf "route_hysteresis out of range on line 4" "badhyst\.conf:4\b" \
 	route_hysteresis
+refused badudppol.conf "unknown udp_policy on line 5" "badudppol\.conf:5\b" udp_policy scatter
+refused badudpcip.conf "unknown udp_cipher on line 4" "badudpcip\.conf:4\b" udp_cipher rot13
+refused badudplis.conf "udp_listen without a port on line 4" "badudplis\.conf:4\b" udp_listen
+refused badudpwin.conf "udp_window below 64 on line 4" "badudpwin\.conf:4\b" udp_window
 refused noinc.conf "@include of a missing file on line 2" "noinc\.conf:2\b" "nowhere\.conf"
 refused cycle1.conf "@include cycle" "cycle[12]\.conf:[12]\b"
 refused nokey.conf "missing key" "missing required option .?key"

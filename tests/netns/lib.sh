@@ -851,3 +851,39 @@ relay_grew() {
 		GREW[$n]=$((now - RELAY_MARK[$n]))
 	done
 }
+
+# ---------------------------------------------------------------- UDP paths
+#
+# The data plane's tests join two nodes A and B by K direct veth pairs
+# (underlay links p1..pK, 10.10K.0.N/24 with N the node's number) besides
+# the hub: the TLS link runs over the hub (eth0), UDP paths over p1..pK, so
+# that cutting a path never cuts the control channel.
+
+# path_addr NODE K : NODE's address on underlay link pK.
+path_addr() { echo "10.10$2.0.${NODE_IDX[$1]}"; }
+
+# make_paths A B K : veth pairs pI (I = 1..K) between A and B, addressed.
+make_paths() {
+	local a=$1 b=$2 k=$3 i
+	for i in $(seq 1 "$k"); do
+		veth "$a" "p$i" "$b" "p$i"
+		{ in_ns "$a" ip addr add "$(path_addr "$a" "$i")/24" dev "p$i" &&
+			in_ns "$b" ip addr add "$(path_addr "$b" "$i")/24" dev "p$i"; } ||
+			bail "address underlay link p$i"
+	done
+}
+
+# udp_listen_paths NODE K : config lines binding NODE's UDP to its p1..pK
+# addresses (port $PORT), one socket (a local address) per link.
+udp_listen_paths() {
+	local n=$1 k=$2 i
+	for i in $(seq 1 "$k"); do echo "udp_listen $(path_addr "$n" "$i") $PORT"; done
+}
+
+# link_udp NODE PEER FILTER : jq FILTER over NODE's UDP view of its link to
+# PEER (fields of `cloudctl -json paths': tx_udp, rx_udp, tx_tls, paths...).
+link_udp() { jq_ctl "$1" paths ".links[] | select(.peer == \"$2\") | $3"; }
+
+# live_paths NODE PEER : how many of NODE's paths to PEER are live.
+live_paths() { link_udp "$1" "$2" '[.paths[] | select(.state == "live")] | length'; }
+wait_live_paths() { wait_for "${4:-10}" eval "[ \"\$(live_paths $1 $2)\" = $3 ]"; }

@@ -60,7 +60,8 @@ static unsigned links_unauthenticated(struct cloud *cl, const struct sockaddr_st
 	return n;
 }
 
-bool parse_host_port(const char *text, char *host, size_t hostlen, char *port, size_t portlen)
+static bool host_port(const char *text, char *host, size_t hostlen, char *port, size_t portlen,
+		      bool zero_ok)
 {
 	const char *sp = strrchr(text, ' '), *tab = strrchr(text, '\t');
 	char *end;
@@ -71,7 +72,8 @@ bool parse_host_port(const char *text, char *host, size_t hostlen, char *port, s
 		return false;
 	const char *p = sp + 1;
 	unsigned long n = strtoul(p, &end, 10);
-	if (!*p || *end || n == 0 || n > 65535 || strspn(p, "0123456789") != strlen(p))
+	if (!*p || *end || (n == 0 && !zero_ok) || n > 65535 ||
+	    strspn(p, "0123456789") != strlen(p))
 		return false;
 
 	size_t hl = (size_t)(sp - text);
@@ -88,6 +90,16 @@ bool parse_host_port(const char *text, char *host, size_t hostlen, char *port, s
 	host[hl] = '\0';
 	snprintf(port, portlen, "%lu", n);
 	return true;
+}
+
+bool parse_host_port(const char *text, char *host, size_t hostlen, char *port, size_t portlen)
+{
+	return host_port(text, host, hostlen, port, portlen, false);
+}
+
+bool parse_host_port0(const char *text, char *host, size_t hostlen, char *port, size_t portlen)
+{
+	return host_port(text, host, hostlen, port, portlen, true);
 }
 
 void fmt_sockaddr(const struct sockaddr *sa, char *buf, size_t len)

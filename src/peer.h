@@ -50,6 +50,9 @@ struct connector {
 /* "ADDR PORT" / "HOST PORT" (ADDR may be [v6]); false if malformed. */
 bool parse_host_port(const char *text, char *host, size_t hostlen,
 		     char *port, size_t portlen);
+/* The same, with port 0 allowed ("any port", for udp_listen). */
+bool parse_host_port0(const char *text, char *host, size_t hostlen,
+		      char *port, size_t portlen);
 void fmt_sockaddr(const struct sockaddr *sa, char *buf, size_t len);
 
 int listeners_open(struct cloud *cl, char *err, size_t errlen);

@@ -370,7 +370,7 @@ static int open_spec(struct cloud *cl, const char *spec, const char *where, char
 	bool any;
 	int r;
 
-	if (!parse_host_port(spec, host, sizeof(host), port, sizeof(port))) {
+	if (!parse_host_port0(spec, host, sizeof(host), port, sizeof(port))) {
 		snprintf(err, errlen, "%s: expected 'ADDR PORT', got '%s'", where, spec);
 		return -1;
 	}
@@ -403,7 +403,7 @@ bool udp_conf_check(const struct conf *c, char *err, size_t errlen)
 		const struct conf_value *v = conf_get(c, OPT_UDP_LISTEN, i);
 		struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE,
 					  .ai_socktype = SOCK_DGRAM }, *ai;
-		if (!parse_host_port(v->v.s, host, sizeof(host), port, sizeof(port))) {
+		if (!parse_host_port0(v->v.s, host, sizeof(host), port, sizeof(port))) {
 			snprintf(err, errlen, "%s:%d: option 'udp_listen': expected 'ADDR PORT', "
 				 "got '%s'", v->file, v->line, v->v.s);
 			return false;

@@ -42,6 +42,7 @@
 #define IP4_UDP_OVERHEAD 28
 #define IP6_UDP_OVERHEAD 48
 #define IP_MTU_MIN 1280
+#define PRIMARY_MARGIN_US 1000	/* a faster path must win by this much too */
 
 static const char *const policy_names[] = { "primary", "duplicate", "spray" };
 
@@ -699,8 +700,13 @@ static int pick_primary(struct link_udp *lu)
 		const struct udp_path *pa = &lu->path[i];
 		if (!usable(pa) || (int)i == best)
 			continue;
-		/* switch only to a path clearly faster (20%) than the current */
-		if (best < 0 || (uint64_t)pa->srtt_us * 5 < (uint64_t)lu->path[best].srtt_us * 4)
+		/* switch only to a path clearly faster than the current (by
+		 * 20% and PRIMARY_MARGIN_US), by base RTT: the smoothed one
+		 * grows with our own traffic's queue, and comparing it would
+		 * chase the idle path */
+		uint64_t cur = best < 0 ? 0 : lu->path[best].min_rtt_us;
+		if (best < 0 || ((uint64_t)pa->min_rtt_us * 5 < cur * 4 &&
+				 pa->min_rtt_us + PRIMARY_MARGIN_US < cur))
 			best = (int)i;
 	}
 	return lu->primary = best;

@@ -266,3 +266,62 @@ size_t data_encode_hdr(uint8_t *out, size_t cap, const struct data_frame *d)
 	memcpy(o, d->origin, on);
 	return n;
 }
+
+/* The fields of a DATA header of exactly hdrlen bytes (no payload). */
+static bool data_hdr_fields(const uint8_t *hdr, size_t hdrlen, const uint8_t **dst, size_t *dn,
+			    const uint8_t **src, size_t *sn, const uint8_t **origin, size_t *on)
+{
+	size_t off = DATA_FIXED_LEN;
+
+	return hdrlen >= DATA_FIXED_LEN &&
+	       data_field(hdr, hdrlen, &off, DATA_ADDR_MAX, dst, dn) &&
+	       data_field(hdr, hdrlen, &off, DATA_ADDR_MAX, src, sn) &&
+	       data_field(hdr, hdrlen, &off, NODE_NAME_MAX, origin, on) && off == hdrlen;
+}
+
+size_t data_hdr_shorten(const uint8_t *hdr, size_t hdrlen, const char *self, uint8_t *out,
+			size_t cap)
+{
+	const uint8_t *dst, *src, *origin;
+	size_t dn, sn, on, n;
+
+	if (!data_hdr_fields(hdr, hdrlen, &dst, &dn, &src, &sn, &origin, &on) ||
+	    hdr[5] != 0 || wire_get32(hdr + 6) != 0 || on != strlen(self) ||
+	    memcmp(origin, self, on))
+		return 0;
+	n = DATA_SHORT_FIXED_LEN + 2 + dn + sn;
+	if (cap < n)
+		return 0;
+	memcpy(out, hdr, DATA_SHORT_FIXED_LEN);		/* instance, ttl */
+	out[5] = (uint8_t)dn;
+	memcpy(out + 6, dst, dn);
+	out[6 + dn] = (uint8_t)sn;
+	memcpy(out + 7 + dn, src, sn);
+	return n;
+}
+
+size_t data_hdr_expand(const uint8_t *p, size_t len, const char *origin, uint8_t *out,
+		       size_t cap, size_t *used)
+{
+	const uint8_t *dst, *src;
+	size_t off = DATA_SHORT_FIXED_LEN, dn, sn, on = strlen(origin), n;
+
+	if (len < DATA_SHORT_FIXED_LEN || !data_field(p, len, &off, DATA_ADDR_MAX, &dst, &dn) ||
+	    !data_field(p, len, &off, DATA_ADDR_MAX, &src, &sn) || off >= len ||
+	    !node_name_valid(origin, on))
+		return 0;
+	n = DATA_FIXED_LEN + 3 + dn + sn + on;
+	if (cap < n)
+		return 0;
+	memcpy(out, p, DATA_SHORT_FIXED_LEN);
+	out[5] = 0;
+	wire_put32(out + 6, 0);
+	out[10] = (uint8_t)dn;
+	memcpy(out + 11, dst, dn);
+	out[11 + dn] = (uint8_t)sn;
+	memcpy(out + 12 + dn, src, sn);
+	out[12 + dn + sn] = (uint8_t)on;
+	memcpy(out + 13 + dn + sn, origin, on);
+	*used = off;
+	return n;
+}

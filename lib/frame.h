@@ -134,6 +134,31 @@ bool data_decode(const uint8_t *p, size_t len, struct data_frame *d);
  * fit or a field is invalid; the caller appends d->len payload bytes. */
 size_t data_encode_hdr(uint8_t *out, size_t cap, const struct data_frame *d);
 
+/*
+ * Short DATA header, for the UDP framing (UDPW_F_SHORT): a unicast packet
+ * (flags 0, bcast id 0) whose origin is the node sending it on the link
+ * drops those three fields, and the receiver puts back the link's peer:
+ *   0  u32  instance
+ *   4  u8   ttl
+ *   5  u8 n, n bytes   dst address
+ *   .. u8 n, n bytes   src address
+ *   .. payload
+ * 7 bytes and the origin's name less than the full header, so that a
+ * 1420-byte packet fits one datagram on a 1500-byte IPv4 underlay.
+ */
+#define DATA_SHORT_FIXED_LEN 5
+#define DATA_ADDR_MAX 32
+/* The short form of the full header hdr (exactly hdrlen bytes) into out;
+ * 0 when the packet does not qualify (flags, bcast id, origin not self),
+ * the header is malformed or out is too small. */
+size_t data_hdr_shorten(const uint8_t *hdr, size_t hdrlen, const char *self, uint8_t *out,
+			size_t cap);
+/* The full header of the short-form packet p (len bytes, payload
+ * included, at least 1 payload byte) with origin, into out; *used is the
+ * short header's length.  0 if malformed or out is too small. */
+size_t data_hdr_expand(const uint8_t *p, size_t len, const char *origin, uint8_t *out,
+		       size_t cap, size_t *used);
+
 /* node_name_valid: lib/name.h */
 
 #endif

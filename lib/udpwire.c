@@ -42,7 +42,7 @@ bool udpw_hdr_get(const uint8_t *p, size_t len, struct udpw_hdr *h)
 		return false;
 	if (type == UDPW_DATA && len == UDPW_OVERHEAD)
 		return false;
-	if (type != UDPW_DATA && (flags & (UDPW_F_FRAG | UDPW_F_ORDER)))
+	if (type != UDPW_DATA && (flags & (UDPW_F_FRAG | UDPW_F_ORDER | UDPW_F_SHORT)))
 		return false;
 	counter = wire_get64(p + 8);
 	if (counter == 0)

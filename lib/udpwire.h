@@ -44,7 +44,8 @@ enum udpw_type {
 #define UDPW_F_EPOCH 0x01	/* parity of the sender's key epoch */
 #define UDPW_F_FRAG 0x02	/* DATA: plaintext starts with a fragment header */
 #define UDPW_F_ORDER 0x04	/* DATA: sprayed; the receiver restores counter order */
-#define UDPW_F_KNOWN (UDPW_F_EPOCH | UDPW_F_FRAG | UDPW_F_ORDER)
+#define UDPW_F_SHORT 0x08	/* DATA: the packet has a short header (frame.h) */
+#define UDPW_F_KNOWN (UDPW_F_EPOCH | UDPW_F_FRAG | UDPW_F_ORDER | UDPW_F_SHORT)
 
 struct udpw_hdr {
 	uint8_t type;
@@ -58,8 +59,8 @@ struct udpw_hdr {
 void udpw_hdr_put(uint8_t *p, const struct udpw_hdr *h);
 /* Read the header of a datagram of len bytes.  False unless len holds a
  * header, a tag and (for DATA) at least one plaintext byte, the type is
- * known, no unknown flag is set, FRAG/ORDER appear only on DATA, and the
- * counter is not 0.  Cheap: run before any cryptography. */
+ * known, no unknown flag is set, FRAG/ORDER/SHORT appear only on DATA,
+ * and the counter is not 0.  Cheap: run before any cryptography. */
 bool udpw_hdr_get(const uint8_t *p, size_t len, struct udpw_hdr *h);
 /* Rewrite the path id of a sealed datagram. */
 void udpw_set_path(uint8_t *p, uint16_t path);

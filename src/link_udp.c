@@ -42,6 +42,7 @@
 #define IP4_UDP_OVERHEAD 28
 #define IP6_UDP_OVERHEAD 48
 #define IP_MTU_MIN 1280
+#define SPRAY_QUEUE_US 20000	/* queueing that halves a path's share */
 #define PRIMARY_MARGIN_US 1000	/* a faster path must win by this much too */
 
 static const char *const policy_names[] = { "primary", "duplicate", "spray" };
@@ -566,6 +567,20 @@ static void deliver(struct link *l, struct pkt *p, uint64_t ctr)
 			break;
 		}
 	}
+	if (p->flags & UDPW_F_SHORT) {
+		/* put back what the short header left out: the origin is the
+		 * peer (rxbuf: scratch may be in use by a relay's send) */
+		uint8_t *full = l->cloud->udp->rxbuf;
+		size_t used, hl = data_hdr_expand(d, len, l->peer.name, full, DATA_HDR_MAX, &used);
+		if (!hl) {
+			lu->rx_bad_payload++;
+			l->cloud->udp->cnt.rx_bad_payload++;
+			return;
+		}
+		memcpy(full + hl, d + used, len - used);
+		d = full;
+		len = hl + len - used;
+	}
 	lu->rx_udp++;
 	l->rx_packets++;
 	if (!fwd_from_link(l->cloud, l, d, len)) {
@@ -692,29 +707,51 @@ static bool usable(const struct udp_path *pa)
 	return pa->state == PATH_LIVE;
 }
 
-static int pick_primary(struct link_udp *lu)
+/* Heard from lately: our probe answered, or anything from the peer (it
+ * probes every path too).  A path that goes quiet loses the primary role
+ * before it is declared dead, and a peer that moved (roaming) is followed
+ * to its newly validated address at once. */
+static bool fresh(const struct udp_path *pa, uint64_t since)
 {
-	int best = lu->primary >= 0 && usable(&lu->path[lu->primary]) ? lu->primary : -1;
+	return pa->last_reply >= since || pa->last_rx >= since;
+}
+
+static int pick_primary(struct link_udp *lu, uint64_t since)
+{
+	int cur = lu->primary >= 0 && usable(&lu->path[lu->primary]) ? lu->primary : -1;
+	int best = cur;
 
 	for (unsigned i = 0; i < lu->npaths; i++) {
 		const struct udp_path *pa = &lu->path[i];
 		if (!usable(pa) || (int)i == best)
 			continue;
-		/* switch only to a path clearly faster than the current (by
+		if (best < 0) {
+			best = (int)i;
+			continue;
+		}
+		bool f = fresh(pa, since), bf = fresh(&lu->path[best], since);
+		if (f != bf) {
+			if (f)
+				best = (int)i;
+			continue;
+		}
+		/* switch from the current path only to one clearly faster (by
 		 * 20% and PRIMARY_MARGIN_US), by base RTT: the smoothed one
 		 * grows with our own traffic's queue, and comparing it would
 		 * chase the idle path */
-		uint64_t cur = best < 0 ? 0 : lu->path[best].min_rtt_us;
-		if (best < 0 || ((uint64_t)pa->min_rtt_us * 5 < cur * 4 &&
-				 pa->min_rtt_us + PRIMARY_MARGIN_US < cur))
+		uint64_t b = lu->path[best].min_rtt_us;
+		if (best == cur ? (uint64_t)pa->min_rtt_us * 5 < b * 4 &&
+					  pa->min_rtt_us + PRIMARY_MARGIN_US < b
+				: pa->min_rtt_us < b)
 			best = (int)i;
 	}
 	return lu->primary = best;
 }
 
-/* Spray: each path's share is proportional to its delivery (1 - loss)
- * over its queueing (smoothed RTT against the best minimum RTT): a path
- * that fills up (RTT grows) or drops gets less.  Deficit round robin over
+/* Spray: each path's share is proportional to its delivery (1 - loss),
+ * and shrinks as its queue grows (smoothed RTT over the best minimum RTT,
+ * on a scale of SPRAY_QUEUE_US: a gentle slope, since the RTT is sampled
+ * only every udp_keepalive and a steep one makes the paths take turns).  Deficit round robin over
  * the weights, in units of bytes. */
 static int pick_spray(struct link_udp *lu, size_t bytes)
 {
@@ -730,8 +767,9 @@ static int pick_spray(struct link_udp *lu, size_t bytes)
 		w[i] = 0;
 		if (!usable(pa))
 			continue;
-		uint64_t q = pa->srtt_us > base ? pa->srtt_us : base;
-		w[i] = (uint32_t)(1024ULL * (100 - loss_pct(pa)) / 100 * (base + 200) / (q + 200));
+		uint64_t q = pa->srtt_us > base ? pa->srtt_us - base : 0;
+		w[i] = (uint32_t)(1024ULL * (100 - loss_pct(pa)) / 100 * SPRAY_QUEUE_US /
+				  (SPRAY_QUEUE_US + q));
 		if (!w[i])
 			w[i] = 1;
 		n++;
@@ -758,7 +796,7 @@ static int pick_spray(struct link_udp *lu, size_t bytes)
 }
 
 /* The paths this packet goes on; returns how many (0: none live). */
-static unsigned choose_paths(struct link_udp *lu, size_t bytes, int *sel)
+static unsigned choose_paths(struct link_udp *lu, size_t bytes, int *sel, uint64_t since)
 {
 	unsigned n = 0;
 	int k;
@@ -774,7 +812,7 @@ static unsigned choose_paths(struct link_udp *lu, size_t bytes, int *sel)
 		break;
 	case POLICY_PRIMARY:
 	default:
-		k = pick_primary(lu);
+		k = pick_primary(lu, since);
 		break;
 	}
 	if (k < 0)
@@ -819,13 +857,24 @@ bool link_udp_send(struct link *l, const uint8_t *hdr, size_t hdrlen, const uint
 	int sel[UDP_MAX_PATHS];
 	unsigned nsel;
 	uint8_t flags = lu->policy == POLICY_SPRAY ? UDPW_F_ORDER : 0;
+	uint8_t shorthdr[DATA_HDR_MAX];
+	size_t shortlen;
 	struct pkt *p;
 
 	if (!lu->tx_index || !aead_key_set(&lu->tx_key)) {
 		lu->tx_tls++;		/* the peer offered no UDP (yet) */
 		return false;
 	}
-	nsel = choose_paths(lu, total + UDPW_OVERHEAD, sel);
+	/* our own unicast packets drop what the peer knows (frame.h) */
+	shortlen = data_hdr_shorten(hdr, hdrlen, l->cloud->name, shorthdr, sizeof(shorthdr));
+	if (shortlen) {
+		hdr = shorthdr;
+		hdrlen = shortlen;
+		total = hdrlen + len;
+		flags |= UDPW_F_SHORT;
+	}
+	uint64_t now = now_us(l), quiet = 3 * conf_u64(l->cloud->conf, OPT_UDP_KEEPALIVE);
+	nsel = choose_paths(lu, total + UDPW_OVERHEAD, sel, now > quiet ? now - quiet : 0);
 	for (unsigned i = 0; i < lu->npaths; i++)
 		lu->path[i].in_use = false;
 	if (!nsel) {
@@ -840,7 +889,7 @@ bool link_udp_send(struct link *l, const uint8_t *hdr, size_t hdrlen, const uint
 		log_info(LOGS_DATA, "link %s: data on UDP (%s)", peer_of(l),
 			 udp_policy_name(lu->policy));
 	lu->on_udp = true;
-	maybe_rekey(l, now_us(l));
+	maybe_rekey(l, now);
 	for (unsigned i = 0; i < nsel; i++) {
 		lu->path[sel[i]].in_use = true;
 		if (lu->path[sel[i]].mtu < mtu)

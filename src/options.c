@@ -111,7 +111,7 @@ const struct conf_opt cloud_options[OPT_COUNT] = {
 		"Interval of probes on every path (they measure RTT, loss and path MTU).", 10000, 60000000 },
 	[OPT_UDP_PATH_TIMEOUT] = { "udp_path_timeout", CONF_DURATION, R, "1s", "TIME",
 		"A path whose probes go unanswered this long is dead: traffic moves to the others, or to the TLS link.", 50000, 600000000 },
-	[OPT_UDP_REORDER_WAIT] = { "udp_reorder_wait", CONF_DURATION, R, "20ms", "TIME",
+	[OPT_UDP_REORDER_WAIT] = { "udp_reorder_wait", CONF_DURATION, R, "50ms", "TIME",
 		"With `spray', how long a packet may wait for an earlier one before the gap is given up.", 0, 1000000 },
 	[OPT_UDP_REKEY_INTERVAL] = { "udp_rekey_interval", CONF_DURATION, R, "2m", "TIME",
 		"New UDP keys (the next epoch, derived from the TLS session) this often.", 1000000, 86400000000LL },

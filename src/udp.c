@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "defrag.h"
 #include "link.h"
 #include "log.h"
 #include "options.h"
@@ -446,7 +447,10 @@ int udp_open(struct cloud *cl, char *err, size_t errlen)
 	struct udp *u = calloc(1, sizeof(*u));
 	char where[300];
 
-	if (!u || !(u->scratch = malloc(FRAME_MAX_PAYLOAD + UDPW_OVERHEAD))) {
+	if (!u || !(u->scratch = malloc(FRAME_MAX_PAYLOAD + UDPW_OVERHEAD)) ||
+	    !(u->rxbuf = malloc(DEFRAG_MAX_PACKET + DATA_HDR_MAX))) {
+		if (u)
+			free(u->scratch);
 		free(u);
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -498,6 +502,7 @@ void udp_close(struct cloud *cl)
 	free(u->sess);
 	free(u->sess_key);
 	free(u->scratch);
+	free(u->rxbuf);
 	free(u);
 	cl->udp = NULL;
 }

@@ -83,6 +83,7 @@ struct udp {
 	unsigned sess_cap, sess_n;
 	struct udp_counters cnt;
 	uint8_t *scratch;		/* a packet before it is split (65535 + header) */
+	uint8_t *rxbuf;			/* a received packet with its header expanded */
 };
 
 /* Open the sockets of `udp_listen' (or their defaults).  0 or -1 with err

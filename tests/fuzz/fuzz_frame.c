@@ -9,7 +9,8 @@
  * Every value that decodes must re-encode to the same bytes and decode to
  * the same value (ROUTE: every entry walked and written again, groups of
  * one origin and seqno merged, so the same entries in no more bytes;
- * DATA: header re-encoded and the payload appended); anything else
+ * DATA: header re-encoded and the payload appended, and its short form
+ * expanded again); anything else
  * abort()s.
  */
 #include "config.h"
@@ -168,6 +169,17 @@ static void check_data(const uint8_t *p, size_t len)
 	      !memcmp(d2.src, d.src, sizeof(d.src)) &&
 	      !strcmp(d2.origin, d.origin) && d2.len == d.len &&
 	      d2.payload == out + n);
+
+	/* the short form (UDP) of our own unicast comes back the same */
+	static uint8_t sh[FRAME_MAX_PAYLOAD], full[DATA_HDR_MAX];
+	size_t sl = data_hdr_shorten(p, n, d.origin, sh, sizeof(sh)), fl, used;
+	check(sl == 0 || (!d.flags && !d.bcast_id));
+	if (!sl)
+		return;
+	check(sl < n);
+	memcpy(sh + sl, d.payload, d.len);
+	fl = data_hdr_expand(sh, sl + d.len, d.origin, full, sizeof(full), &used);
+	check(fl == n && used == sl && !memcmp(full, p, n));
 }
 
 /* The payload decoders get an exact-size copy: an overread is a crash. */

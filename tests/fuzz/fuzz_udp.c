@@ -117,7 +117,7 @@ static bool hdr_valid(const uint8_t *p, size_t len)
 		return false;
 	if (p[0] == UDPW_DATA)
 		return len > UDPW_OVERHEAD;
-	return p[0] == UDPW_PROBE && !(p[1] & (UDPW_F_FRAG | UDPW_F_ORDER));
+	return p[0] == UDPW_PROBE && !(p[1] & (UDPW_F_FRAG | UDPW_F_ORDER | UDPW_F_SHORT));
 }
 
 /* The plaintext as the header announces it, in an exact-size copy. */

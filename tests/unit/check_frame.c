@@ -11,6 +11,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -661,6 +662,92 @@ START_TEST(data_malformed)
 }
 END_TEST
 
+/* ------------------------------------------------ short DATA headers */
+
+static size_t full_hdr(uint8_t *out, const char *origin, uint8_t flags, uint32_t bcast)
+{
+	struct data_frame d = { .inst = 0x01020304, .ttl = 64, .flags = flags,
+				.bcast_id = bcast, .dst_len = 4, .src_len = 4,
+				.dst = { 10, 99, 0, 2 }, .src = { 10, 99, 0, 1 }, .len = 1 };
+
+	snprintf(d.origin, sizeof(d.origin), "%s", origin);
+	return data_encode_hdr(out, DATA_HDR_MAX, &d);
+}
+
+START_TEST(data_short_roundtrip)
+{
+	uint8_t hdr[DATA_HDR_MAX], sh[DATA_HDR_MAX], pkt[DATA_HDR_MAX + 3], full[DATA_HDR_MAX];
+	size_t hl = full_hdr(hdr, "node-a", 0, 0), sl, fl, used;
+	struct data_frame d;
+
+	ck_assert_uint_gt(hl, 0);
+	sl = data_hdr_shorten(hdr, hl, "node-a", sh, sizeof(sh));
+	/* instance, ttl, two addresses: flags, bcast id and origin are gone */
+	ck_assert_uint_eq(sl, 5 + 1 + 4 + 1 + 4);
+	ck_assert_uint_eq(hl - sl, 1 + 4 + 1 + strlen("node-a"));
+	memcpy(pkt, sh, sl);
+	memcpy(pkt + sl, "xyz", 3);
+	uint8_t *p = dup_exact(pkt, sl + 3);
+	fl = data_hdr_expand(p, sl + 3, "node-a", full, sizeof(full), &used);
+	free(p);
+	ck_assert_uint_eq(fl, hl);
+	ck_assert_uint_eq(used, sl);
+	ck_assert_mem_eq(full, hdr, hl);	/* the very same header comes back */
+	memcpy(pkt, full, fl);
+	memcpy(pkt + fl, "xyz", 3);
+	ck_assert(data_decode(pkt, fl + 3, &d));
+	ck_assert_str_eq(d.origin, "node-a");
+	ck_assert_uint_eq(d.len, 3);
+}
+END_TEST
+
+START_TEST(data_short_refused)
+{
+	uint8_t hdr[DATA_HDR_MAX], sh[DATA_HDR_MAX];
+	size_t hl;
+
+	/* relayed (another origin), broadcast id, flood flag: full form */
+	hl = full_hdr(hdr, "node-b", 0, 0);
+	ck_assert_uint_eq(data_hdr_shorten(hdr, hl, "node-a", sh, sizeof(sh)), 0);
+	ck_assert_uint_eq(data_hdr_shorten(hdr, hl, "node-bb", sh, sizeof(sh)), 0);
+	hl = full_hdr(hdr, "node-a", 0, 7);
+	ck_assert_uint_eq(data_hdr_shorten(hdr, hl, "node-a", sh, sizeof(sh)), 0);
+	hl = full_hdr(hdr, "node-a", DATA_FLOOD_UNKNOWN, 0);
+	ck_assert_uint_eq(data_hdr_shorten(hdr, hl, "node-a", sh, sizeof(sh)), 0);
+	/* a header with trailing bytes, or cut short, or too little room */
+	hl = full_hdr(hdr, "node-a", 0, 0);
+	for (size_t n = 0; n < hl; n++)
+		ck_assert_uint_eq(data_hdr_shorten(hdr, n, "node-a", sh, sizeof(sh)), 0);
+	ck_assert_uint_eq(data_hdr_shorten(hdr, hl, "node-a", sh, 14), 0);
+	ck_assert_uint_eq(data_hdr_shorten(hdr, hl, "node-a", sh, 15), 15);
+}
+END_TEST
+
+START_TEST(data_short_expand_malformed)
+{
+	uint8_t sh[DATA_HDR_MAX], hdr[DATA_HDR_MAX], full[DATA_HDR_MAX], pkt[64];
+	size_t hl = full_hdr(hdr, "node-a", 0, 0);
+	size_t sl = data_hdr_shorten(hdr, hl, "node-a", sh, sizeof(sh)), used;
+
+	memcpy(pkt, sh, sl);
+	pkt[sl] = 'x';
+	/* cut anywhere (no payload byte left included): refused, no overread */
+	for (size_t n = 0; n <= sl; n++) {
+		uint8_t *p = dup_exact(pkt, n);
+		ck_assert_uint_eq(data_hdr_expand(p, n, "node-a", full, sizeof(full), &used), 0);
+		free(p);
+	}
+	/* an address over 32 bytes */
+	pkt[5] = 33;
+	ck_assert_uint_eq(data_hdr_expand(pkt, sizeof(pkt), "node-a", full, sizeof(full), &used), 0);
+	pkt[5] = 4;
+	/* an invalid origin, or no room for the full header */
+	ck_assert_uint_eq(data_hdr_expand(pkt, sl + 1, "bad name", full, sizeof(full), &used), 0);
+	ck_assert_uint_eq(data_hdr_expand(pkt, sl + 1, "node-a", full, hl - 1, &used), 0);
+	ck_assert_uint_eq(data_hdr_expand(pkt, sl + 1, "node-a", full, hl, &used), hl);
+}
+END_TEST
+
 static Suite *frame_suite(void)
 {
 	Suite *s = suite_create("frame");
@@ -691,6 +778,9 @@ static Suite *frame_suite(void)
 	tcase_add_test(tp, data_roundtrip_extremes);
 	tcase_add_test(tp, data_truncated_every_offset);
 	tcase_add_test(tp, data_malformed);
+	tcase_add_test(tp, data_short_roundtrip);
+	tcase_add_test(tp, data_short_refused);
+	tcase_add_test(tp, data_short_expand_malformed);
 	suite_add_tcase(s, tp);
 	return s;
 }

@@ -53,7 +53,7 @@ static bool offer_decode_copy(const uint8_t *buf, size_t len, struct udpw_offer 
 /* ---------------------------------------------------------------- header */
 
 static const struct udpw_hdr test_hdr = {
-	.type = UDPW_DATA, .flags = UDPW_F_EPOCH | UDPW_F_FRAG | UDPW_F_ORDER,
+	.type = UDPW_DATA, .flags = UDPW_F_EPOCH | UDPW_F_FRAG | UDPW_F_ORDER | UDPW_F_SHORT,
 	.path = 0xa1b2, .index = 0xc3d4e5f6, .counter = 0x0102030405060708ull,
 };
 
@@ -67,7 +67,7 @@ static void make_dgram(uint8_t *buf, size_t len, const struct udpw_hdr *h)
 START_TEST(hdr_roundtrip)
 {
 	static const uint8_t want[UDPW_HDR_LEN] = {
-		UDPW_DATA, 0x07, 0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6,
+		UDPW_DATA, 0x0f, 0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6,
 		1, 2, 3, 4, 5, 6, 7, 8,
 	};
 	uint8_t buf[UDPW_OVERHEAD + 1];

@@ -27,6 +27,7 @@
 #include <gnutls/gnutls.h>
 
 #include "backoff.h"
+#include "epoch.h"
 #include "fwd.h"
 #include "link.h"
 #include "log.h"
@@ -205,7 +206,8 @@ static void maybe_rekey(struct link *l, uint64_t now)
 	}
 }
 
-/* The peer moved to rx_epoch + 1: the current key becomes the previous. */
+/* The peer moved on (epoch.h): the next key is current, the current one
+ * the previous. */
 static void rx_advance(struct link *l)
 {
 	struct link_udp *lu = l->udp;
@@ -214,37 +216,36 @@ static void rx_advance(struct link *l)
 	lu->rx_prev = lu->rx_key;
 	lu->rx_key = lu->rx_next;
 	lu->rx_next = t;
-	lu->rx_epoch++;
-	lu->rx_prev_until = now_us(l) + PREV_KEY_US;
-	if (derive(l, !l->outgoing, lu->rx_epoch + 1, lu->rx_cipher, &lu->rx_next) < 0)
+	epoch_rx_moved(&lu->rx_ep, now_us(l));
+	if (derive(l, !l->outgoing, lu->rx_ep.epoch + 1, lu->rx_cipher, &lu->rx_next) < 0)
 		aead_key_clear(&lu->rx_next);
 }
 
-/* Open p with the key its epoch bit names.  The bit is the epoch's
- * parity: the other parity is the previous epoch (for a short while after
- * a switch) or the next one. */
+/* Open p with the keys its epoch bit names (epoch.h). */
 static bool open_pkt(struct link *l, struct pkt *p, const struct udpw_hdr *h, size_t *len)
 {
 	struct link_udp *lu = l->udp;
-	bool parity = h->flags & UDPW_F_EPOCH;
+	struct aead_key *keys[] = { [EPOCH_CUR] = &lu->rx_key, [EPOCH_PREV] = &lu->rx_prev,
+				    [EPOCH_NEXT] = &lu->rx_next };
+	enum epoch_key try[2];
+	unsigned n = epoch_rx_keys(&lu->rx_ep, h->flags & UDPW_F_EPOCH, now_us(l), try);
 	uint8_t *copy = l->cloud->udp->scratch;
 
-	if (!aead_key_set(&lu->rx_key))
-		return false;
-	if (parity == (lu->rx_epoch & 1))
-		return aead_open(&lu->rx_key, p->data, p->len, len);
 	/* rare (around a key switch): a failed open leaves garbage, so keep
-	 * the datagram to try the other key */
-	memcpy(copy, p->data, p->len);
-	if (aead_key_set(&lu->rx_prev) && now_us(l) < lu->rx_prev_until) {
-		if (aead_open(&lu->rx_prev, p->data, p->len, len))
-			return true;
-		memcpy(p->data, copy, p->len);
+	 * the datagram when there is a second key to try */
+	if (n > 1)
+		memcpy(copy, p->data, p->len);
+	for (unsigned i = 0; i < n; i++) {
+		struct aead_key *k = keys[try[i]];
+		if (i)
+			memcpy(p->data, copy, p->len);
+		if (!aead_key_set(k) || !aead_open(k, p->data, p->len, len))
+			continue;
+		if (try[i] == EPOCH_NEXT)
+			rx_advance(l);
+		return true;
 	}
-	if (!aead_key_set(&lu->rx_next) || !aead_open(&lu->rx_next, p->data, p->len, len))
-		return false;
-	rx_advance(l);
-	return true;
+	return false;
 }
 
 /* ---------------------------------------------------------------- paths */
@@ -1009,6 +1010,7 @@ void link_udp_start(struct link *l)
 		goto nomem;
 	lu->link = l;
 	lu->primary = -1;
+	epoch_rx_init(&lu->rx_ep, PREV_KEY_US);
 	l->udp = lu;
 	lu->rx_index = udp_session_add(cl->udp, l);
 	if (!lu->rx_index)
@@ -1212,7 +1214,7 @@ static void link_json(struct strbuf *sb, const struct link *l)
 		  l->id, udp_policy_name(lu->policy), lu->on_udp ? "true" : "false",
 		  aead_cipher_name(lu->tx_cipher),
 		  lu->tx_index ? aead_cipher_name(lu->rx_cipher) : "none", lu->tx_epoch,
-		  lu->rx_epoch, (unsigned long long)lu->rekeys, (unsigned long long)lu->tx_udp,
+		  lu->rx_ep.epoch, (unsigned long long)lu->rekeys, (unsigned long long)lu->tx_udp,
 		  (unsigned long long)lu->rx_udp, (unsigned long long)lu->tx_tls,
 		  (unsigned long long)(l->rx_packets - lu->rx_udp),
 		  (unsigned long long)lu->tx_frags, (unsigned long long)lu->rx_reassembled,

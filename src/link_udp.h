@@ -12,6 +12,7 @@
 
 #include "aead.h"
 #include "defrag.h"
+#include "epoch.h"
 #include "reorder.h"
 #include "replay.h"
 #include "udp.h"
@@ -69,8 +70,7 @@ struct link_udp {
 	uint64_t tx_since_rekey, rekeyed_at, rekey_due;
 
 	struct aead_key rx_key, rx_next, rx_prev;
-	uint32_t rx_epoch;
-	uint64_t rx_prev_until;
+	struct epoch_rx rx_ep;		/* which of the three an epoch bit names */
 
 	struct replay win, probe_win;
 	struct reorder ro;

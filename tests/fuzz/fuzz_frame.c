@@ -1,6 +1,6 @@
 /*
- * fuzz_frame.c - libFuzzer target for lib/frame.c and the routing payloads
- * of lib/routewire.c.  Reads the input the way a link reads its TLS
+ * fuzz_frame.c - libFuzzer target for lib/frame.c, the routing payloads
+ * of lib/routewire.c and the UDP offer of lib/udpwire.c.  Reads the input the way a link reads its TLS
  * stream: frames back to back, each payload handed to its decoder, until
  * a frame is incomplete or malformed.
  *
@@ -10,13 +10,13 @@
  * the same value (ROUTE: every entry walked and written again, groups of
  * one origin and seqno merged, so the same entries in no more bytes;
  * DATA: header re-encoded and the payload appended, and its short form
- * expanded again); anything else
- * abort()s.
+ * expanded again; UDP: the same bytes); anything else abort()s.
  */
 #include "config.h"
 #include "addr.h"
 #include "frame.h"
 #include "routewire.h"
+#include "udpwire.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -182,6 +182,22 @@ static void check_data(const uint8_t *p, size_t len)
 	check(fl == n && used == sl && !memcmp(full, p, n));
 }
 
+/* A UDP offer (udpwire.h) re-encodes to the same bytes. */
+static void check_udp_offer(const uint8_t *p, size_t len)
+{
+	uint8_t out[8 + UDPW_OFFER_MAX_EP * 19];
+	struct udpw_offer o, o2;
+	size_t n;
+
+	if (!udpw_offer_decode(p, len, &o))
+		return;
+	check(o.index != 0 && o.n <= UDPW_OFFER_MAX_EP);
+	n = udpw_offer_encode(out, sizeof(out), &o);
+	check(n == len && !memcmp(out, p, len));
+	check(udpw_offer_decode(out, n, &o2) && o2.index == o.index && o2.n == o.n &&
+	      o2.cipher == o.cipher);
+}
+
 /* The payload decoders get an exact-size copy: an overread is a crash. */
 static void check_payload(const struct frame *f)
 {
@@ -214,6 +230,9 @@ static void check_payload(const struct frame *f)
 		break;
 	case FRAME_ROUTE_REQ:
 		check_route_req(p, f->len);
+		break;
+	case FRAME_UDP:
+		check_udp_offer(p, f->len);
 		break;
 	default:
 		abort();

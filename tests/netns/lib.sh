@@ -887,3 +887,13 @@ link_udp() { jq_ctl "$1" paths ".links[] | select(.peer == \"$2\") | $3"; }
 # live_paths NODE PEER : how many of NODE's paths to PEER are live.
 live_paths() { link_udp "$1" "$2" '[.paths[] | select(.state == "live")] | length'; }
 wait_live_paths() { wait_for "${4:-10}" eval "[ \"\$(live_paths $1 $2)\" = $3 ]"; }
+
+# tun_pair A B : ip-gates on A (tun0 10.99.0.1/24) and B (10.99.0.2/24),
+# both attached, and A pinging B through them.
+tun_pair() {
+	start_gate "$1" ip ip-gate -iface_dev tun0 -address 10.99.0.1/24
+	start_gate "$2" ip ip-gate -iface_dev tun0 -address 10.99.0.2/24
+	check "$1's ip-gate attaches" wait_gate "$1" ip
+	check "$2's ip-gate attaches" wait_gate "$2" ip
+	check "ping $1 -> $2 (10.99.0.2) through the ip-gates" wait_ping "$1" 10.99.0.2 5
+}

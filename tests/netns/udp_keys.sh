@@ -20,13 +20,9 @@ node_conf b "udp_listen $(path_addr b 1) $PORT" "udp_rekey_interval 1s"
 start_node a
 start_node b
 check "a and b link up" wait_links a 1 5
-start_gate a ip ip-gate -iface_dev tun0 -address 10.99.0.1/24
-start_gate b ip ip-gate -iface_dev tun0 -address 10.99.0.2/24
-check "a's ip-gate attaches" wait_gate a ip
-check "b's ip-gate attaches" wait_gate b ip
+tun_pair a b
 check "a's path to b goes live" wait_live_paths a b 1
 check "b's path to a goes live" wait_live_paths b a 1
-check "a pings b" wait_ping a 10.99.0.2 5
 
 check "a seals with chacha20-poly1305" \
 	eval '[ "$(link_udp a b .cipher_tx)" = chacha20-poly1305 ]'

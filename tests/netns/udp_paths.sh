@@ -51,11 +51,7 @@ node_conf b "${LISTEN_B[@]}" "${UDP_OPTS[@]}"
 start_node a
 start_node b
 check "a and b link up" wait_links a 1 5
-start_gate a ip ip-gate -iface_dev tun0 -address 10.99.0.1/24
-start_gate b ip ip-gate -iface_dev tun0 -address 10.99.0.2/24
-check "a's ip-gate attaches" wait_gate a ip
-check "b's ip-gate attaches" wait_gate b ip
-check "ping a -> b (10.99.0.2)" wait_ping a 10.99.0.2 5
+tun_pair a b
 check "a has 4 live paths to b (2 sockets x 2 endpoints)" wait_live_paths a b 4 10
 check "b has 4 live paths to a" wait_live_paths b a 4 10
 check "a's link to b: policy duplicate, ciphers agreed" \

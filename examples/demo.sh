@@ -9,8 +9,9 @@
 # through b), shows `cloudctl links' and `cloudctl status' of each node;
 # then it starts an ip-gate on each node (a TUN with 10.99.0.1-3/24), shows
 # what a's routing table learned (`cloudctl nodes', `routes') and pings
-# every pair across the mesh, a and c over two hops; starts a chat-gate on each node and sends a line from a
-# to b and c; and removes it all.  Nothing outside the namespaces and a temp
+# every pair across the mesh, a and c over two hops, and shows b's UDP
+# paths that carried them (`cloudctl paths'); starts a chat-gate on each
+# node and sends a line from a to b and c; and removes it all.  Nothing outside the namespaces and a temp
 # dir is touched.
 #
 # setup-debian.sh builds in build/ (or $BUILD_DIR).  To use binaries of
@@ -137,6 +138,9 @@ for n in a b c; do
 			test "${got:-0}" = 3
 	done
 done
+
+heading "cloudctl paths on node b: the pings went over encrypted UDP, not the TLS links"
+ctl b paths
 
 # ---- 7. chat: a chat-gate on each node
 # chat-gate reads lines from its terminal (here: a FIFO) and prints the

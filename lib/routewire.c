@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "fnv.h"
 #include "wire.h"
 
 /* u8 length + node name at *p; copies it NUL-terminated into out. */
@@ -198,7 +199,7 @@ uint64_t rw_entry_hash(const struct rw_entry *e)
 {
 	uint8_t buf[RW_GROUP_HDR_MAX + RW_ENTRY_MAX];
 	size_t on = strnlen(e->origin, sizeof(e->origin)), n = 0;
-	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t h;
 
 	buf[n++] = (uint8_t)on;
 	memcpy(buf + n, e->origin, on);
@@ -207,10 +208,7 @@ uint64_t rw_entry_hash(const struct rw_entry *e)
 	wire_put32(buf + n + 2, e->metric);
 	n += 6;
 	n += prefix_encode(buf + n, sizeof(buf) - n, &e->p);
-	for (size_t i = 0; i < n; i++) {
-		h ^= buf[i];
-		h *= 0x100000001b3ull;
-	}
+	h = fnv64(FNV64_INIT, buf, n);
 	h ^= h >> 30;
 	h *= 0xbf58476d1ce4e5b9ull;
 	h ^= h >> 27;

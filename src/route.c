@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fnv.h"
 #include "frame.h"
 #include "log.h"
 
@@ -43,32 +44,21 @@ static uint32_t metric_add(uint32_t a, uint32_t b)
 	return s >= RT_METRIC_INF ? RT_METRIC_INF : (uint32_t)s;
 }
 
-static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
-
 static size_t prefix_hash(const struct prefix *p, size_t size)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t h = FNV64_INIT;
 	uint8_t hdr[7] = { (uint8_t)(p->a.inst >> 24), (uint8_t)(p->a.inst >> 16),
 			   (uint8_t)(p->a.inst >> 8), (uint8_t)p->a.inst,
 			   (uint8_t)(p->bits >> 8), (uint8_t)p->bits, p->a.len };
 
-	h = hash_bytes(h, hdr, sizeof(hdr));
-	h = hash_bytes(h, p->a.b, p->a.len);
+	h = fnv64(h, hdr, sizeof(hdr));
+	h = fnv64(h, p->a.b, p->a.len);
 	return (size_t)(h ^ h >> 32) & (size_t)(size - 1);
 }
 
 static size_t name_hash(const char *name, size_t size)
 {
-	uint64_t h = hash_bytes(0xcbf29ce484222325ull, name, strlen(name));
+	uint64_t h = fnv64(FNV64_INIT, name, strlen(name));
 
 	return (size_t)(h ^ h >> 32) & (size_t)(size - 1);
 }

@@ -317,6 +317,12 @@ static uint32_t loss_pct(const struct udp_path *pa)
 	return 100 - 100 * (uint32_t)__builtin_popcount(pa->hist & mask) / n;
 }
 
+/* A probe's token: what a reply must echo (the challenge). */
+static uint64_t probe_token(void)
+{
+	return (uint64_t)cloud_random32() << 32 | cloud_random32();
+}
+
 static void send_probe(struct link *l, struct udp_path *pa, size_t dgram, uint64_t token)
 {
 	struct link_udp *lu = l->udp;
@@ -394,7 +400,7 @@ static void path_tick(struct link *l, struct udp_path *pa, uint64_t now, uint64_
 	if (pa->hist_n < 32)
 		pa->hist_n++;
 	memmove(pa->tok + 1, pa->tok, sizeof(pa->tok) - sizeof(pa->tok[0]));
-	pa->tok[0] = (uint64_t)cloud_random32() << 32 | cloud_random32();
+	pa->tok[0] = probe_token();
 	send_probe(l, pa, 0, pa->tok[0]);
 	if (pa->state == PATH_PROBING)
 		return;
@@ -416,7 +422,7 @@ static void path_tick(struct link *l, struct udp_path *pa, uint64_t now, uint64_
 	}
 	if (pa->mtu_hi <= pa->mtu && !pa->mtu_search_at)
 		pa->mtu_search_at = now + MTU_RESEARCH_US;
-	pa->tok_mtu = (uint64_t)cloud_random32() << 32 | cloud_random32();
+	pa->tok_mtu = probe_token();
 	pa->mtu_pending = true;
 	send_probe(l, pa, pa->mtu_try, pa->tok_mtu);
 }
@@ -609,9 +615,8 @@ static void probe_input(struct link *l, struct udp_sock *s, struct udp_path *pa,
 		return;
 	}
 	/* a reply counts for the path it names, if it came from there */
-	for (unsigned i = 0; i < lu->npaths; i++)
-		if (lu->path[i].id == pr.path && &lu->path[i] == pa)
-			probe_reply(l, pa, &pr, now_us(l));
+	if (pa && pa->id == pr.path)
+		probe_reply(l, pa, &pr, now_us(l));
 }
 
 void link_udp_input(struct link *l, struct udp_sock *s, struct pkt *p, const struct udpw_hdr *h,
@@ -668,7 +673,7 @@ void link_udp_input(struct link *l, struct udp_sock *s, struct pkt *p, const str
 			lu->paths_learned++;
 			log_info(LOGS_DATA, "link %s: packets from a new address %s: challenging it",
 				 peer_of(l), pa->remote_str);
-			pa->tok[0] = (uint64_t)cloud_random32() << 32 | cloud_random32();
+			pa->tok[0] = probe_token();
 			send_probe(l, pa, 0, pa->tok[0]);
 		}
 	}

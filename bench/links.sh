@@ -17,6 +17,7 @@ T=$(mktemp -d); PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
 "$CA" -d "$T" init >/dev/null
+. "$repo/bench/lib.sh"
 
 # connect FROM TO : FROM's config connects to TO; both count a neighbour.
 connect() {
@@ -31,18 +32,8 @@ run() {
 	local n=$1 i start end cpu=0 rss=0 links
 	declare -gA ADJ=(); declare -ga WANT=(); PIDS=()
 	for i in $(seq 0 $((n - 1))); do
-		[ -f "$T/n$i.crt" ] || "$CA" -d "$T" node "n$i" >/dev/null
 		WANT[i]=0
-		cat >"$T/n$i.cfg" <<-CFG
-		listen 127.0.0.1 $((17100 + i))
-		key $T/n$i.key
-		cert $T/n$i.crt
-		ca $T/ca.crt
-		ctl $T/n$i.ctl
-		conn_retry 50ms
-		conn_retry_max 1s
-		log_level warning
-		CFG
+		node_cfg "$i" $((17100 + i))
 	done
 	for i in $(seq 0 $((n - 1))); do
 		connect "$i" $(((i + 1) % n))		# a ring

@@ -54,6 +54,7 @@ cleanup() {
 }
 trap cleanup EXIT
 "$CA" -d "$T" init >/dev/null
+. "$repo/bench/lib.sh"
 
 ctl() { "$CLOUDCTL" -s "$T/n$1.ctl" -t 5 -json "$2" 2>/dev/null; }
 
@@ -307,19 +308,7 @@ mesh() {
 	RANDOM=$((SEED + n))
 	rm -rf "$T/rounds" "$T/snap"; : >"$T/edges"
 	for ((i = 0; i < n; i++)); do
-		[ -f "$T/n$i.crt" ] || "$CA" -d "$T" node "n$i" >/dev/null
-		cat >"$T/n$i.cfg" <<-CFG
-		listen 127.0.0.1 $((18100 + i))
-		key $T/n$i.key
-		cert $T/n$i.crt
-		ca $T/ca.crt
-		ctl $T/n$i.ctl
-		conn_retry 50ms
-		conn_retry_max 1s
-		conn_keepalive 1s
-		conn_timeout 3s
-		log_level warning
-		CFG
+		node_cfg "$i" $((18100 + i)) "conn_keepalive 1s" "conn_timeout 3s"
 		: >"$T/n$i.log"
 	done
 	graph "$n"

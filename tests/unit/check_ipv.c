@@ -1,5 +1,5 @@
 /*
- * check_ipv.c - unit tests for gates/ipv.c: IPv4/IPv6 headers parse when
+ * check_ipv.c - unit tests for lib/ipv.c: IPv4/IPv6 headers parse when
  * well formed and are refused when truncated at any offset or malformed in
  * any field; ICMP errors carry the right type, code, addresses and quote,
  * and checksums that an independent one's-complement sum accepts; the

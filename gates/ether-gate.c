@@ -507,7 +507,7 @@ static int device_open(struct ether_gate *eg)
 
 	snprintf(eg->ifname, sizeof(eg->ifname), "%s", conf_str(c, OPT_IFACE_DEV));
 	eg->tap_fd = tun_open(TUN_L2, eg->ifname, sizeof(eg->ifname),
-			      conf_bool(c, OPT_IFACE_PERSIST), err, sizeof(err));
+			      conf_bool(c, OPT_IFACE_PERSIST), false, err, sizeof(err));
 	if (eg->tap_fd < 0) {
 		log_err(LOGS_CORE, "%s", err);
 		return -1;

@@ -478,6 +478,29 @@ int gate_client_send(struct gate_client *gc, const uint8_t *msg, size_t len)
 	return -err;
 }
 
+int gate_client_send_fd(struct gate_client *gc, const uint8_t *msg, size_t len, int fd)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = { (void *)msg, len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = ctl.b, .msg_controllen = sizeof(ctl.b) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+
+	if (!gate_client_up(gc))
+		return -ENOTCONN;
+	memset(&ctl, 0, sizeof(ctl));
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	if (sendmsg(gc->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)len)
+		return 0;
+	return -errno;
+}
+
 /* Send now, or queue behind what already waits; never dropped. */
 static int gc_send_ordered(struct gate_client *gc, const uint8_t *msg, size_t len)
 {

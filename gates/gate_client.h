@@ -52,6 +52,9 @@ int gate_client_fd(const struct gate_client *gc);
  * socket is full (the message is dropped and counted; packets are
  * datagrams, the peer protocol recovers). */
 int gate_client_send(struct gate_client *gc, const uint8_t *msg, size_t len);
+/* Send an encoded message with file descriptor fd attached (SCM_RIGHTS);
+ * 0 or -errno (nothing is queued: the caller may try again later). */
+int gate_client_send_fd(struct gate_client *gc, const uint8_t *msg, size_t len, int fd);
 /* Announce n prefixes, split into messages of GATE_ANNOUNCE_MAX (the first
  * keeps op; with ANN_REPLACE the rest are ANN_ADD). */
 int gate_client_announce(struct gate_client *gc, uint8_t op,

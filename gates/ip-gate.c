@@ -58,6 +58,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <ev.h>
 
@@ -68,6 +69,7 @@
 #include "ipv.h"
 #include "log.h"
 #include "rtnl.h"
+#include "tcpgro.h"
 #include "tun.h"
 
 #define container_of(ptr, type, member) \
@@ -84,7 +86,7 @@
 
 enum ip_opt {
 	O_IFACE_DEV, O_IFACE_PERSIST, O_ADDRESS, O_ROUTE, O_ACCEPT_ROUTE, O_MTU, O_MSS_CLAMP,
-	O_INSTANCE,
+	O_INSTANCE, O_HANDOFF,
 	O_UP_CMD, O_DOWN_CMD, O_USER, O_GROUP, O_LOG_LEVEL, O_DEBUG, O_SYSLOG,
 	O_COUNT
 };
@@ -106,6 +108,8 @@ static const struct conf_opt ip_options[O_COUNT] = {
 		"Lower the MSS option of TCP SYNs through the device, both ways, to BYTES (536..65495), or with auto to mtu less 40 (IPv4) or 60 (IPv6)." },
 	[O_INSTANCE] = { "instance", CONF_INT, 0, "0", "N",
 		"Network id: nodes exchange IP packets only within the same instance.", 0, 65535 },
+	[O_HANDOFF] = { "handoff", CONF_BOOL, 0, "yes", "BOOL",
+		"Hand the TUN device to cloud, which then reads and writes it itself: packets skip this process (cloud's gate_handoff must allow it). ip-gate keeps the device, its routes and the unusual packets (ICMP errors)." },
 	[O_UP_CMD] = { "iface_up_cmd", CONF_STR, 0, NULL, "COMMAND",
 		"Shell command run once the device is up and addressed, before privileges are dropped; IFACE holds the device name." },
 	[O_DOWN_CMD] = { "iface_down_cmd", CONF_STR, 0, NULL, "COMMAND",
@@ -140,6 +144,7 @@ struct ip_counters {
 	uint64_t cloud_rx, cloud_bad, tun_tx, tun_tx_failed;
 	uint64_t unreach_rx, icmp_sent, icmp_limited, icmp_suppressed, mss_clamped;
 	uint64_t route_errors, routes_refused;
+	uint64_t handed_back;		/* DEVICE_PACKETs from cloud */
 };
 
 struct ipgate {
@@ -154,6 +159,8 @@ struct ipgate {
 	size_t mtu;
 	uint16_t mss4, mss6;		/* mss_clamp for IPv4, IPv6; 0: off */
 	bool accept_local;		/* IPv4 errors can come from our address */
+	bool handoff;			/* `handoff': offer the TUN to cloud */
+	bool handed;			/* cloud reads and writes the TUN now */
 	struct tun_addr *addrs;		/* `address', in order */
 	size_t naddrs;
 	struct prefix *own;		/* what we announce */
@@ -234,6 +241,7 @@ static bool ip_config(void *arg, const struct conf *c, char *err, size_t errlen)
 
 	g->net = (uint16_t)conf_int(c, O_INSTANCE);
 	g->mtu = (size_t)conf_int(c, O_MTU);
+	g->handoff = conf_bool(c, O_HANDOFF);
 	g->addrs = calloc(na + 1, sizeof(*g->addrs));
 	g->local = calloc(na + nr + 1, sizeof(*g->local));
 	g->accept = calloc(nacc + 1, sizeof(*g->accept));
@@ -595,6 +603,36 @@ static bool icmp_allowed_now(struct ipgate *g)
 	return true;
 }
 
+/* ---------------------------------------------------------------- TUN */
+
+/* With `handoff' the TUN has a virtio-net header on every packet (for
+ * cloud's joined writes); ip-gate asks for no offloads, so on its own
+ * reads the header says nothing and on its writes it is all zero. */
+static ssize_t tun_recv(struct ipgate *g, uint8_t *buf, size_t cap)
+{
+	uint8_t vh[VNET_HDR_LEN];
+	struct iovec iov[2] = { { vh, sizeof(vh) }, { buf, cap } };
+	ssize_t n;
+
+	if (!g->handoff)
+		return read(g->tun_fd, buf, cap);
+	n = readv(g->tun_fd, iov, 2);
+	if (n < 0)
+		return n;
+	return n < VNET_HDR_LEN ? 0 : n - VNET_HDR_LEN;
+}
+
+static bool tun_send(struct ipgate *g, const uint8_t *pkt, size_t len)
+{
+	uint8_t vh[VNET_HDR_LEN];
+	struct iovec iov[2] = { { vh, sizeof(vh) }, { (void *)pkt, len } };
+
+	if (!g->handoff)
+		return write(g->tun_fd, pkt, len) == (ssize_t)len;
+	tcpgro_plain_hdr(vh);
+	return writev(g->tun_fd, iov, 2) == (ssize_t)(VNET_HDR_LEN + len);
+}
+
 /* Answer orig (len bytes, parsed into p) with an ICMP error into the TUN. */
 static void icmp_answer(struct ipgate *g, enum ipv_error_kind kind, const uint8_t *orig,
 			size_t len, const struct ipv_pkt *p)
@@ -611,7 +649,7 @@ static void icmp_answer(struct ipgate *g, enum ipv_error_kind kind, const uint8_
 		return;
 	}
 	n = ipv_icmp_error(g->icmp, sizeof(g->icmp), kind, (uint32_t)g->mtu, from, orig, len);
-	if (!n || write(g->tun_fd, g->icmp, n) != (ssize_t)n) {
+	if (!n || !tun_send(g, g->icmp, n)) {
 		g->cnt.tun_tx_failed++;
 		return;
 	}
@@ -671,7 +709,7 @@ static void tun_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct ipgate *g = container_of(w, struct ipgate, tun_io);
 
 	for (int i = 0; i < TUN_BUDGET_PKTS; i++) {
-		ssize_t n = read(g->tun_fd, g->buf, sizeof(g->buf));
+		ssize_t n = tun_recv(g, g->buf, sizeof(g->buf));
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -721,7 +759,7 @@ static void from_cloud(struct ipgate *g, const struct gate_msg *m)
 		pkt = g->buf;
 		g->cnt.mss_clamped++;
 	}
-	if (write(g->tun_fd, pkt, p.len) != (ssize_t)p.len) {
+	if (!tun_send(g, pkt, p.len)) {
 		g->cnt.tun_tx_failed++;
 		return;
 	}
@@ -743,6 +781,54 @@ static void from_unreachable(struct ipgate *g, const struct gate_msg *m)
 
 /* ---------------------------------------------------------------- cloud */
 
+/* ---------------------------------------------------------------- handoff */
+
+/* Offer the TUN to cloud (gate_dev.h); until it accepts, we go on reading
+ * it ourselves. */
+static void offer_device(struct ipgate *g)
+{
+	uint8_t msg[32];
+	size_t n = gate_enc_device(msg, sizeof(msg), DEV_VNET_HDR, DEV_TUN_IP, g->net,
+				   (uint16_t)g->mtu,
+				   g->mss4, g->mss6);
+	int r = n ? gate_client_send_fd(g->gc, msg, n, g->tun_fd) : -EINVAL;
+
+	if (r < 0)
+		log_warn(LOGS_GATE, "offering %s to cloud: %s; packets stay on the gate socket",
+			 g->ifname, strerror(-r));
+}
+
+/* Read the TUN ourselves again. */
+static void take_back(struct ipgate *g)
+{
+	if (!g->handed)
+		return;
+	g->handed = false;
+	ev_io_start(g->loop, &g->tun_io);
+}
+
+/* cloud took the device, refused it, or gave it back. */
+static void device_ack(struct ipgate *g, const struct gate_msg *m)
+{
+	if (m->devack.accepted && !g->handed) {
+		g->handed = true;
+		ev_io_stop(g->loop, &g->tun_io);
+		log_info(LOGS_GATE, "cloud reads and writes %s now", g->ifname);
+	} else if (!m->devack.accepted) {
+		log_info(LOGS_GATE, "cloud %s %s: %s; packets go over the gate socket",
+			 g->handed ? "handed back" : "did not take", g->ifname, m->devack.text);
+		take_back(g);
+	}
+}
+
+/* A packet cloud read from the TUN and left to us. */
+static void device_packet(struct ipgate *g, const struct gate_msg *m)
+{
+	g->cnt.handed_back++;
+	memcpy(g->buf, m->devpkt.payload, m->devpkt.len);
+	from_tun(g, g->buf, m->devpkt.len);
+}
+
 static void on_connected(void *arg)
 {
 	struct ipgate *g = arg;
@@ -752,12 +838,15 @@ static void on_connected(void *arg)
 		log_warn(LOGS_GATE, "announcing %zu prefixes: %s", g->nown, strerror(-r));
 	else
 		log_info(LOGS_GATE, "announced %zu prefixes in instance %u", g->nown, g->net);
+	if (g->handoff)
+		offer_device(g);
 }
 
 static void on_disconnected(void *arg)
 {
 	struct ipgate *g = arg;
 
+	take_back(g);				/* cloud closed its copy */
 	ev_timer_stop(g->loop, &g->sweep);	/* a REPLACE cut short names too little */
 	for (size_t i = 0; i < g->nroutes; i++)
 		g->routes[i].keep = true;
@@ -778,6 +867,12 @@ static void on_message(void *arg, const struct gate_msg *m)
 		break;
 	case GM_ROUTES:
 		routes_msg(g, m);
+		break;
+	case GM_DEVICE_ACK:
+		device_ack(g, m);
+		break;
+	case GM_DEVICE_PACKET:
+		device_packet(g, m);
 		break;
 	default:
 		log_dbg(LOGS_GATE, "ignoring %s from cloud", gate_msg_name(m->type));
@@ -854,8 +949,10 @@ static int device_open(struct ipgate *g, char *err, size_t errlen)
 	int r;
 
 	snprintf(g->ifname, sizeof(g->ifname), "%s", conf_str(g->conf, O_IFACE_DEV));
+	/* a device for cloud gets a virtio-net header: cloud may then
+	 * write joined TCP runs into it (lib/tcpgro.h) */
 	g->tun_fd = tun_open(TUN_L3, g->ifname, sizeof(g->ifname),
-			     conf_bool(g->conf, O_IFACE_PERSIST), err, errlen);
+			     conf_bool(g->conf, O_IFACE_PERSIST), g->handoff, err, errlen);
 	if (g->tun_fd < 0)
 		return -1;
 	if ((r = tun_set_mtu(g->ifname, (int)g->mtu)) < 0 ||
@@ -891,7 +988,8 @@ static void log_counters(const struct ipgate *g)
 	log_info(LOGS_CORE, "%s: from tun %llu (malformed %llu, multicast %llu, too big %llu, "
 		 "unsent %llu); from cloud %llu (malformed %llu), to tun %llu (failed %llu); "
 		 "unreachable %llu; icmp sent %llu, rate-limited %llu, suppressed %llu; "
-		 "mss clamped %llu; routes %zu, route errors %llu, routes refused %llu",
+		 "mss clamped %llu; routes %zu, route errors %llu, routes refused %llu; "
+		 "handed to cloud %s, handed back %llu",
 		 g->ifname,
 		 (unsigned long long)c->tun_rx, (unsigned long long)c->tun_bad,
 		 (unsigned long long)c->tun_mcast, (unsigned long long)c->tun_too_big,
@@ -901,7 +999,8 @@ static void log_counters(const struct ipgate *g)
 		 (unsigned long long)c->icmp_sent, (unsigned long long)c->icmp_limited,
 		 (unsigned long long)c->icmp_suppressed, (unsigned long long)c->mss_clamped,
 		 g->nroutes,
-		 (unsigned long long)c->route_errors, (unsigned long long)c->routes_refused);
+		 (unsigned long long)c->route_errors, (unsigned long long)c->routes_refused,
+		 g->handed ? "yes" : "no", (unsigned long long)c->handed_back);
 }
 
 static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)

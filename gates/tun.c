@@ -37,7 +37,7 @@
 
 #define CHILD_POLL_MS 100	/* how often to check that the command exited */
 
-int tun_open(enum tun_kind kind, char *name, size_t namelen, bool persist,
+int tun_open(enum tun_kind kind, char *name, size_t namelen, bool persist, bool vnet,
 	     char *err, size_t errlen)
 {
 	struct ifreq ifr = { 0 };
@@ -54,7 +54,8 @@ int tun_open(enum tun_kind kind, char *name, size_t namelen, bool persist,
 		snprintf(err, errlen, "/dev/net/tun: %s", strerror(e));
 		return -e;
 	}
-	ifr.ifr_flags = (short)((kind == TUN_L2 ? IFF_TAP : IFF_TUN) | IFF_NO_PI);
+	ifr.ifr_flags = (short)((kind == TUN_L2 ? IFF_TAP : IFF_TUN) | IFF_NO_PI |
+				(vnet ? IFF_VNET_HDR : 0));
 	memcpy(ifr.ifr_name, name, strlen(name));
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		int e = errno;

@@ -14,8 +14,10 @@ enum tun_kind { TUN_L3, TUN_L2 };	/* IFF_TUN (IP packets), IFF_TAP (frames) */
 
 /* Open /dev/net/tun as `name' (a pattern like "tap%d" or a fixed name; the
  * real name is written back), IFF_NO_PI, non-blocking.  persist: keep the
- * device when the fd closes.  Returns the fd or -errno; err says why. */
-int tun_open(enum tun_kind kind, char *name, size_t namelen, bool persist,
+ * device when the fd closes; vnet: IFF_VNET_HDR (a 10-byte virtio-net
+ * header leads every packet read and written).  Returns the fd or -errno;
+ * err says why. */
+int tun_open(enum tun_kind kind, char *name, size_t namelen, bool persist, bool vnet,
 	     char *err, size_t errlen);
 int tun_set_mtu(const char *name, int mtu);		/* 0 or -errno */
 int tun_set_mac(const char *name, const uint8_t mac[6]);

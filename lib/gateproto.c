@@ -81,7 +81,7 @@ static bool text_valid(const char *s, size_t len)
 
 /* An address as a packet carries it: a whole (host) address that is
  * valid for its instance's protocol. */
-static bool host_valid(uint32_t inst, const uint8_t *b, size_t len)
+bool gate_host_valid(uint32_t inst, const uint8_t *b, size_t len)
 {
 	struct prefix p;
 
@@ -101,7 +101,7 @@ static bool rd_addr(struct rd *r, uint32_t inst, struct addr *a)
 	const uint8_t *b;
 	size_t n;
 
-	if (!rd_str(r, &b, &n) || !host_valid(inst, b, n))
+	if (!rd_str(r, &b, &n) || !gate_host_valid(inst, b, n))
 		return false;
 	memset(a, 0, sizeof(*a));
 	a->inst = inst;
@@ -176,6 +176,23 @@ static bool dec_unreach(struct rd *r, struct gate_msg *m)
 	return true;
 }
 
+static bool dec_device(struct rd *r, struct gate_msg *m)
+{
+	return rd_u8(r, &m->dev.kind) && m->dev.kind == DEV_TUN_IP &&
+	       rd_u16(r, &m->dev.net) && rd_u16(r, &m->dev.mtu) && m->dev.mtu >= 68 &&
+	       rd_u16(r, &m->dev.mss4) && rd_u16(r, &m->dev.mss6);
+}
+
+static bool dec_device_ack(struct rd *r, struct gate_msg *m)
+{
+	uint8_t a;
+
+	if (!rd_u8(r, &a) || a > 1)
+		return false;
+	m->devack.accepted = a;
+	return rd_copy_str(r, m->devack.text, sizeof(m->devack.text), text_valid);
+}
+
 static bool dec_body(struct rd *r, struct gate_msg *m)
 {
 	switch (m->type) {
@@ -196,6 +213,17 @@ static bool dec_body(struct rd *r, struct gate_msg *m)
 		return rd_u16(r, &m->err.code) &&
 		       rd_copy_str(r, m->err.text, sizeof(m->err.text),
 				   text_valid);
+	case GM_DEVICE:
+		return dec_device(r, m);
+	case GM_DEVICE_ACK:
+		return dec_device_ack(r, m);
+	case GM_DEVICE_PACKET:
+		if (r->left < 1 || r->left > GATE_PAYLOAD_MAX)
+			return false;
+		m->devpkt.payload = r->p;
+		m->devpkt.len = r->left;
+		r->left = 0;
+		return true;
 	default:
 		return false;
 	}
@@ -211,7 +239,8 @@ bool gate_decode(const uint8_t *buf, size_t len, struct gate_msg *m)
 	memset(m, 0, sizeof(*m));
 	m->type = buf[0];
 	m->flags = buf[1];
-	allowed = m->type == GM_PACKET ? PKT_FLOOD_UNKNOWN : 0;
+	allowed = m->type == GM_PACKET ? PKT_FLOOD_UNKNOWN :
+		  m->type == GM_DEVICE ? DEV_VNET_HDR : 0;
 	if (m->flags & ~allowed)
 		return false;
 	r.p = buf + GATE_HDR_LEN;
@@ -251,6 +280,12 @@ const char *gate_msg_name(uint8_t type)
 		return "keepalive";
 	case GM_ERROR:
 		return "error";
+	case GM_DEVICE:
+		return "device";
+	case GM_DEVICE_ACK:
+		return "device-ack";
+	case GM_DEVICE_PACKET:
+		return "device-packet";
 	default:
 		return "unknown";
 	}
@@ -309,8 +344,8 @@ size_t gate_enc_packet(uint8_t *out, size_t cap, uint8_t flags, uint32_t inst,
 	uint8_t *o;
 
 	if ((flags & ~PKT_FLOOD_UNKNOWN) || !origin_valid(origin, on) ||
-	    !host_valid(inst, dst->b, dst->len) ||
-	    !host_valid(inst, src->b, src->len) ||
+	    !gate_host_valid(inst, dst->b, dst->len) ||
+	    !gate_host_valid(inst, src->b, src->len) ||
 	    len < 1 || len > GATE_PAYLOAD_MAX)
 		return 0;
 	need = GATE_HDR_LEN + 4 + 3 + dst->len + src->len + on + len;
@@ -332,7 +367,7 @@ size_t gate_enc_unreachable(uint8_t *out, size_t cap, uint32_t inst,
 	size_t need;
 	uint8_t *o;
 
-	if (!host_valid(inst, dst->b, dst->len) || len > GATE_UNREACH_HEAD)
+	if (!gate_host_valid(inst, dst->b, dst->len) || len > GATE_UNREACH_HEAD)
 		return 0;
 	need = GATE_HDR_LEN + 4 + 1 + dst->len + len;
 	if (cap < need)
@@ -366,4 +401,42 @@ size_t gate_enc_error(uint8_t *out, size_t cap, uint16_t code, const char *text)
 	wire_put16(out + 2, code);
 	put_str(out + 4, text, n);
 	return GATE_HDR_LEN + 3 + n;
+}
+
+size_t gate_enc_device(uint8_t *out, size_t cap, uint8_t flags, uint8_t kind, uint16_t net, uint16_t mtu,
+		       uint16_t mss4, uint16_t mss6)
+{
+	if ((flags & ~DEV_VNET_HDR) || kind != DEV_TUN_IP || mtu < 68 || cap < GATE_HDR_LEN + 9)
+		return 0;
+	out[0] = GM_DEVICE;
+	out[1] = flags;
+	out[2] = kind;
+	wire_put16(out + 3, net);
+	wire_put16(out + 5, mtu);
+	wire_put16(out + 7, mss4);
+	wire_put16(out + 9, mss6);
+	return GATE_HDR_LEN + 9;
+}
+
+size_t gate_enc_device_ack(uint8_t *out, size_t cap, bool accepted, const char *text)
+{
+	size_t n = text ? strnlen(text, GATE_ERROR_TEXT_MAX + 1) : 0;
+
+	if (!text_valid(text, n) || cap < GATE_HDR_LEN + 2 + n)
+		return 0;
+	out[0] = GM_DEVICE_ACK;
+	out[1] = 0;
+	out[2] = accepted ? 1 : 0;
+	put_str(out + 3, text, n);
+	return GATE_HDR_LEN + 2 + n;
+}
+
+size_t gate_enc_device_packet(uint8_t *out, size_t cap, const void *payload, size_t len)
+{
+	if (len < 1 || len > GATE_PAYLOAD_MAX || cap < GATE_HDR_LEN + len)
+		return 0;
+	out[0] = GM_DEVICE_PACKET;
+	out[1] = 0;
+	memcpy(out + GATE_HDR_LEN, payload, len);
+	return GATE_HDR_LEN + len;
 }

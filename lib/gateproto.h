@@ -30,6 +30,19 @@
  *   KEEPALIVE    both ways, empty body.
  *   ERROR        both ways: u16 code (enum gate_err), text (string,
  *                printable).  cloud disconnects a gate after sending one.
+ *   DEVICE       gate -> cloud, with the gate's device file descriptor
+ *                attached (SCM_RIGHTS): u8 kind (enum gate_dev_kind), u16
+ *                net (ip-gate's instance number, as ipv_parse takes it),
+ *                u16 mtu, u16 mss4, u16 mss6 (0: no clamp).  From
+ *                DEVICE_ACK on, cloud reads and writes the device itself,
+ *                so packets skip the gate process (DESIGN section 6).
+ *                Flag DEV_VNET_HDR: the device was opened with
+ *                IFF_VNET_HDR (cloud may then write joined TCP runs).
+ *   DEVICE_ACK   cloud -> gate: u8 accepted (0 or 1), text (string, why
+ *                not; empty when accepted).
+ *   DEVICE_PACKET cloud -> gate: a packet cloud read from the handed-off
+ *                device and leaves to the gate (malformed, multicast, too
+ *                big for the MTU): the packet, 1..GATE_PAYLOAD_MAX bytes.
  *
  * Decoding is pure and checks every length and field: gate_decode accepts
  * a message only if all of it is well formed (every announced prefix too).
@@ -60,12 +73,21 @@ enum gate_msg_type {
 	GM_UNREACHABLE = 5,
 	GM_KEEPALIVE = 6,
 	GM_ERROR = 7,
+	GM_DEVICE = 8,
+	GM_DEVICE_ACK = 9,
+	GM_DEVICE_PACKET = 10,
 	GM_TYPE_MAX
 };
 
 enum gate_ann_op { ANN_REPLACE = 0, ANN_ADD = 1, ANN_REMOVE = 2 };
 
 #define PKT_FLOOD_UNKNOWN 0x01
+
+#define DEV_VNET_HDR 0x01	/* DEVICE: a virtio-net header leads each packet */
+
+enum gate_dev_kind {
+	DEV_TUN_IP = 1,		/* a TUN device (IFF_TUN | IFF_NO_PI) of ip-gate */
+};
 
 enum gate_err {
 	GERR_MALFORMED = 1,	/* a message did not decode */
@@ -107,6 +129,18 @@ struct gate_msg {
 			uint16_t code;
 			char text[GATE_ERROR_TEXT_MAX + 1];
 		} err;
+		struct {			/* DEVICE */
+			uint8_t kind;
+			uint16_t net, mtu, mss4, mss6;
+		} dev;
+		struct {			/* DEVICE_ACK */
+			bool accepted;
+			char text[GATE_ERROR_TEXT_MAX + 1];
+		} devack;
+		struct {			/* DEVICE_PACKET */
+			const uint8_t *payload;
+			size_t len;
+		} devpkt;
 	};
 };
 
@@ -115,6 +149,9 @@ bool gate_decode(const uint8_t *buf, size_t len, struct gate_msg *m);
 /* The i-th prefix of a decoded ANNOUNCE/ROUTES: walk with *off from 0. */
 bool gate_ann_next(const struct gate_msg *m, size_t *off, struct prefix *p);
 const char *gate_msg_name(uint8_t type);
+/* An address as a PACKET may carry it: a whole host address, valid for
+ * instance inst's protocol. */
+bool gate_host_valid(uint32_t inst, const uint8_t *b, size_t len);
 
 /* Encoders: bytes written, or 0 if it does not fit or an input is invalid. */
 size_t gate_enc_hello(uint8_t *out, size_t cap, const char *name);
@@ -127,5 +164,9 @@ size_t gate_enc_unreachable(uint8_t *out, size_t cap, uint32_t inst,
 			    const struct addr *dst, const void *head, size_t len);
 size_t gate_enc_keepalive(uint8_t *out, size_t cap);
 size_t gate_enc_error(uint8_t *out, size_t cap, uint16_t code, const char *text);
+size_t gate_enc_device(uint8_t *out, size_t cap, uint8_t flags, uint8_t kind, uint16_t net, uint16_t mtu,
+		       uint16_t mss4, uint16_t mss6);
+size_t gate_enc_device_ack(uint8_t *out, size_t cap, bool accepted, const char *text);
+size_t gate_enc_device_packet(uint8_t *out, size_t cap, const void *payload, size_t len);
 
 #endif

@@ -53,6 +53,9 @@ struct settings {
 	int max_handshakes;			/* links not yet authenticated */
 	int backlog;
 	bool nodelay;
+	bool gate_handoff;			/* accept gates' devices */
+	bool udp_gso;				/* UDP_SEGMENT when sending */
+	bool tun_gro;				/* joined TCP runs into TUNs */
 };
 
 struct counters {

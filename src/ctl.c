@@ -218,14 +218,15 @@ static void reply_gates(struct cloud *cl, struct strbuf *sb, bool json)
 	char text[ADDR_TEXT_MAX];
 
 	if (!json)
-		sb_printf(sb, "%-4s %-12s %-8s %-6s %10s %10s %8s  %s\n", "ID", "NAME", "PID", "UID",
-			  "RX", "TX", "DROPPED", "PREFIXES");
+		sb_printf(sb, "%-4s %-12s %-8s %-6s %-3s %10s %10s %8s  %s\n", "ID", "NAME", "PID",
+			  "UID", "DEV", "RX", "TX", "DROPPED", "PREFIXES");
 	else
 		sb_puts(sb, "{\"gates\":[");
 	TAILQ_FOREACH(g, &cl->gates, entry) {
 		if (!json) {
-			sb_printf(sb, "%-4u %-12s %-8d %-6d %10llu %10llu %8llu ", g->id,
+			sb_printf(sb, "%-4u %-12s %-8d %-6d %-3s %10llu %10llu %8llu ", g->id,
 				  g->name[0] ? g->name : "-", (int)g->pid, (int)g->uid,
+				  g->dev.fd >= 0 ? "yes" : "no",
 				  (unsigned long long)g->rx_packets, (unsigned long long)g->tx_packets,
 				  (unsigned long long)g->tx_dropped);
 			for (size_t i = 0; i < g->nowned; i++) {
@@ -244,10 +245,23 @@ static void reply_gates(struct cloud *cl, struct strbuf *sb, bool json)
 			sb_json_str(sb, text);
 		}
 		sb_printf(sb, "],\"rx_packets\":%llu,\"tx_packets\":%llu,\"rx_bytes\":%llu,"
-			  "\"tx_bytes\":%llu,\"tx_dropped\":%llu,\"unroutable\":%llu}",
+			  "\"tx_bytes\":%llu,\"tx_dropped\":%llu,\"unroutable\":%llu,\"device\":",
 			  (unsigned long long)g->rx_packets, (unsigned long long)g->tx_packets,
 			  (unsigned long long)g->rx_bytes, (unsigned long long)g->tx_bytes,
 			  (unsigned long long)g->tx_dropped, (unsigned long long)g->unroutable);
+		if (g->dev.fd < 0) {
+			sb_puts(sb, "null}");
+			continue;
+		}
+		sb_printf(sb, "{\"mtu\":%u,\"rx\":%llu,\"tx\":%llu,\"to_gate\":%llu,"
+			  "\"refused\":%llu,\"tx_failed\":%llu,\"mss_clamped\":%llu,"
+			  "\"tcp_runs\":%s,\"joined_writes\":%llu,\"joined_segments\":%llu}}",
+			  g->dev.mtu, (unsigned long long)g->dev.rx,
+			  (unsigned long long)g->dev.tx, (unsigned long long)g->dev.slow,
+			  (unsigned long long)g->dev.bad, (unsigned long long)g->dev.tx_failed,
+			  (unsigned long long)g->dev.mss_clamped, g->dev.gro ? "true" : "false",
+			  (unsigned long long)g->dev.gro_writes,
+			  (unsigned long long)g->dev.gro_segs);
 	}
 	if (json)
 		sb_puts(sb, "]}\n");

@@ -101,9 +101,12 @@ static size_t data_hdr(uint8_t *hdr, size_t cap, uint32_t inst, uint8_t flags, u
 		.dst_len = dst->len, .src_len = src->len, .len = len,
 	};
 
+	size_t on = strnlen(origin, sizeof(d.origin) - 1);
+
 	memcpy(d.dst, dst->b, dst->len);
 	memcpy(d.src, src->b, src->len);
-	snprintf(d.origin, sizeof(d.origin), "%s", origin);
+	memcpy(d.origin, origin, on);	/* per packet: no snprintf */
+	d.origin[on] = '\0';
 	return data_encode_hdr(hdr, cap, &d);
 }
 

@@ -185,9 +185,11 @@ bool gate_send_packet(struct gate *g, uint8_t flags, uint32_t inst, const struct
 		      const struct addr *src, const char *origin, const uint8_t *payload,
 		      size_t len)
 {
-	size_t n = gate_enc_packet(txbuf, sizeof(txbuf), flags, inst, dst, src, origin,
-				   payload, len);
+	size_t n;
 
+	if (g->dev.fd >= 0)
+		return gate_dev_write(g, dst, src, payload, len);
+	n = gate_enc_packet(txbuf, sizeof(txbuf), flags, inst, dst, src, origin, payload, len);
 	if (!g->hello_done || n == 0)
 		return false;
 	if (send(g->fd, txbuf, n, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)n) {
@@ -199,6 +201,12 @@ bool gate_send_packet(struct gate *g, uint8_t flags, uint32_t inst, const struct
 	return true;
 }
 
+void gate_send_raw(struct gate *g, const uint8_t *msg, size_t len)
+{
+	if (len)
+		send(g->fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
 void gate_send_unreachable(struct gate *g, uint32_t inst, const struct addr *dst,
 			   const uint8_t *head, size_t len)
 {
@@ -206,8 +214,7 @@ void gate_send_unreachable(struct gate *g, uint32_t inst, const struct addr *dst
 	size_t n = gate_enc_unreachable(buf, sizeof(buf), inst, dst, head,
 					len > GATE_UNREACH_HEAD ? GATE_UNREACH_HEAD : len);
 
-	if (n)
-		send(g->fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	gate_send_raw(g, buf, n);
 }
 
 bool gate_in_instance(const struct gate *g, uint32_t inst)
@@ -448,14 +455,21 @@ static bool handle_announce(struct gate *g, const struct gate_msg *m)
 	return true;
 }
 
-/* Returns false if the gate was disconnected. */
-static bool handle_msg(struct gate *g, const uint8_t *buf, size_t len)
+/* Returns false if the gate was disconnected.  fd: a file descriptor
+ * that came with the message (-1: none); handle_msg takes it. */
+static bool handle_msg(struct gate *g, const uint8_t *buf, size_t len, int fd)
 {
 	struct cloud *cl = g->cloud;
 	struct gate_msg m;
 	char why[128];
 
+	if (fd >= 0 && (len < 1 || buf[0] != GM_DEVICE || !g->hello_done)) {
+		close(fd);		/* only a DEVICE may carry one */
+		fd = -1;
+	}
 	if (!gate_decode(buf, len, &m)) {
+		if (fd >= 0)
+			close(fd);
 		snprintf(why, sizeof(why), "malformed message (%zu bytes, type %u)", len,
 			 len ? buf[0] : 0);
 		gate_fail(g, GERR_MALFORMED, why);
@@ -493,6 +507,11 @@ static bool handle_msg(struct gate *g, const uint8_t *buf, size_t len)
 		return true;
 	case GM_KEEPALIVE:
 		return true;
+	case GM_DEVICE:
+		if (!gate_dev_attach(g, &m, fd, why, sizeof(why)))
+			log_info(LOGS_GATE, "gate %u (%s): device refused: %s; its packets stay "
+				 "on the gate socket", g->id, g->name, why);
+		return true;
 	case GM_ERROR:
 		log_warn(LOGS_GATE, "gate %u (%s) reported error %u: %s; disconnecting it", g->id,
 			 g->name, m.err.code, m.err.text);
@@ -507,12 +526,58 @@ static bool handle_msg(struct gate *g, const uint8_t *buf, size_t len)
 
 /* ---------------------------------------------------------------- events */
 
+#define GATE_FDS_MAX 8		/* descriptors one message may bring in; the
+				 * kernel closes what does not fit (MSG_CTRUNC) */
+
+/* The descriptor a received message brought, if it brought exactly one
+ * (-1 otherwise); any others are closed, so a gate cannot make cloud
+ * hold descriptors it did not ask for. */
+static int take_fd(struct msghdr *mh)
+{
+	struct cmsghdr *c;
+	int fd = -1, n = 0;
+
+	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		size_t k;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+		    c->cmsg_len < CMSG_LEN(0))
+			continue;
+		k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int x;
+
+			memcpy(&x, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (n++ == 0)
+				fd = x;
+			else
+				close(x);
+		}
+	}
+	if (n > 1 && fd >= 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 static void gate_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct gate *g = (struct gate *)((char *)w - offsetof(struct gate, io));
 
 	for (int budget = 64; budget > 0; budget--) {
-		ssize_t n = recv(g->fd, rxbuf, sizeof(rxbuf), MSG_DONTWAIT | MSG_TRUNC);
+		union {
+			struct cmsghdr h;
+			char b[CMSG_SPACE(GATE_FDS_MAX * sizeof(int))];
+		} ctl;
+		struct iovec iov = { rxbuf, sizeof(rxbuf) };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+				     .msg_control = ctl.b, .msg_controllen = sizeof(ctl.b) };
+		ssize_t n = recvmsg(g->fd, &mh, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
+		int fd = n >= 0 ? take_fd(&mh) : -1;	/* the control part is set on success */
+
+		if (n == 0 && fd >= 0)
+			close(fd);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 				return;
@@ -529,10 +594,12 @@ static void gate_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		g->last_rx = ev_now(loop);
 		if ((size_t)n > GATE_MSG_MAX) {
+			if (fd >= 0)
+				close(fd);
 			gate_fail(g, GERR_MALFORMED, "message longer than the protocol allows");
 			return;
 		}
-		if (!handle_msg(g, rxbuf, (size_t)n))
+		if (!handle_msg(g, rxbuf, (size_t)n, fd))
 			return;
 	}
 }
@@ -561,6 +628,7 @@ static void gate_free(struct gate *g)
 	/* its prefixes leave the mesh with it (unless another gate owns them) */
 	if (g->nowned)
 		announce_diff(g, NULL, 0, g->owned, g->nowned);
+	gate_dev_detach(g);
 	ev_io_stop(cl->loop, &g->io);
 	ev_timer_stop(cl->loop, &g->timer);
 	close(g->fd);
@@ -632,6 +700,7 @@ static void gate_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		g->cloud = cl;
 		g->id = ++cl->next_gate_id;
 		g->fd = fd;
+		g->dev.fd = -1;
 		g->pid = uc.pid;
 		g->uid = uc.uid;
 		g->gid = uc.gid;

@@ -17,6 +17,7 @@
 
 #include "addr.h"
 #include "cloud.h"
+#include "gate_dev.h"
 #include "gateproto.h"
 
 #define GATE_PREFIXES_MAX 8192	/* prefixes one gate may own */
@@ -42,6 +43,7 @@ struct gate {
 	uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes;
 	uint64_t tx_dropped;		/* socket full */
 	uint64_t unroutable;		/* its packets nobody owned */
+	struct gate_dev dev;		/* its device, when handed over */
 };
 
 /* Check the gate options of a configuration (modes, user and group names);
@@ -59,6 +61,8 @@ bool gate_send_packet(struct gate *g, uint8_t flags, uint32_t inst,
 		      const char *origin, const uint8_t *payload, size_t len);
 void gate_send_unreachable(struct gate *g, uint32_t inst, const struct addr *dst,
 			   const uint8_t *head, size_t len);
+/* Send an encoded control message to g (dropped when its socket is full). */
+void gate_send_raw(struct gate *g, const uint8_t *msg, size_t len);
 /* The mesh's routes changed: every gate gets a fresh ROUTES (coalesced). */
 void gates_routes_changed(struct cloud *cl);
 /* True when g announced some prefix in instance inst. */

@@ -1286,13 +1286,26 @@ void ctl_udp_status(struct cloud *cl, struct strbuf *sb, bool json)
 		sb_printf(sb, ",\"udp\":{\"sockets\":%u,\"rx_malformed\":%llu,"
 			  "\"rx_unknown_session\":%llu,\"rx_bad_tag\":%llu,\"rx_replayed\":%llu,"
 			  "\"rx_too_old\":%llu,\"rx_bad_payload\":%llu,\"tx_dropped\":%llu,"
-			  "\"pool_buffers\":%u,\"pool_exhausted\":%llu}", u->nsocks,
+			  "\"pool_buffers\":%u,\"pool_exhausted\":%llu,\"socks\":[", u->nsocks,
 			  (unsigned long long)c->rx_malformed,
 			  (unsigned long long)c->rx_unknown_session,
 			  (unsigned long long)c->rx_bad_tag, (unsigned long long)c->rx_replayed,
 			  (unsigned long long)c->rx_too_old, (unsigned long long)c->rx_bad_payload,
 			  (unsigned long long)c->tx_dropped, u->pool_total,
 			  (unsigned long long)c->pool_exhausted);
+		for (unsigned i = 0; i < u->nsocks; i++) {
+			const struct udp_sock *k = u->sock[i];
+
+			sb_printf(sb, "%s{\"addr\":", i ? "," : "");
+			sb_json_str(sb, k->addr_str);
+			sb_printf(sb, ",\"gso\":%s,\"gro\":%s,\"rx_dgrams\":%llu,\"tx_dgrams\":%llu,"
+				  "\"rx_gro\":%llu,\"tx_gso\":%llu,\"tx_errors\":%llu}",
+				  k->gso ? "true" : "false", k->gro ? "true" : "false",
+				  (unsigned long long)k->rx_dgrams, (unsigned long long)k->tx_dgrams,
+				  (unsigned long long)k->rx_gro, (unsigned long long)k->tx_gso,
+				  (unsigned long long)k->tx_errors);
+		}
+		sb_puts(sb, "]}");
 		return;
 	}
 	sb_printf(sb, "udp: %u sockets; dropped: %llu malformed, %llu unknown session, %llu bad "
@@ -1301,4 +1314,14 @@ void ctl_udp_status(struct cloud *cl, struct strbuf *sb, bool json)
 		  (unsigned long long)c->rx_unknown_session, (unsigned long long)c->rx_bad_tag,
 		  (unsigned long long)c->rx_replayed, (unsigned long long)c->rx_too_old,
 		  (unsigned long long)c->rx_bad_payload, (unsigned long long)c->tx_dropped);
+	for (unsigned i = 0; i < u->nsocks; i++) {
+		const struct udp_sock *k = u->sock[i];
+
+		sb_printf(sb, "udp %s: gso %s, gro %s; %llu datagrams in (%llu coalesced reads), "
+			  "%llu out (%llu segmented sends), %llu send errors\n", k->addr_str,
+			  k->gso ? "on" : "off", k->gro ? "on" : "off",
+			  (unsigned long long)k->rx_dgrams, (unsigned long long)k->rx_gro,
+			  (unsigned long long)k->tx_dgrams, (unsigned long long)k->tx_gso,
+			  (unsigned long long)k->tx_errors);
+	}
 }

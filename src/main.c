@@ -215,6 +215,9 @@ static void settings_load(struct settings *s, const struct conf *c)
 	s->gate_keepalive_us = conf_u64(c, OPT_GATE_KEEPALIVE);
 	s->gate_timeout_us = conf_u64(c, OPT_GATE_TIMEOUT);
 	s->max_waiting_data = conf_u64(c, OPT_MAX_WAITING_DATA);
+	s->gate_handoff = conf_bool(c, OPT_GATE_HANDOFF);
+	s->udp_gso = conf_bool(c, OPT_UDP_GSO);
+	s->tun_gro = conf_bool(c, OPT_TUN_GRO);
 
 	/* each link is one fd: stay clear of the fd limit, or accept() and
 	 * outgoing connects start failing for everyone */

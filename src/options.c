@@ -119,4 +119,12 @@ const struct conf_opt cloud_options[OPT_COUNT] = {
 		"New UDP keys after this many packets sent (at most once a second).", 100, 4000000000LL },
 	[OPT_UDP_MTU_MAX] = { "udp_mtu_max", CONF_INT, R, "1500", "BYTES",
 		"Largest underlay MTU that path MTU probing tries; packets longer than a path's MTU are split by cloud, never by IP.", 1280, 9000 },
+	[OPT_GATE_HANDOFF] = { "gate_handoff", CONF_BOOL, R, "yes", "BOOL",
+		"Accept a gate's device (ip-gate's TUN) and read and write it here, so that packets skip the gate process; `no' keeps every packet on the gate socket. Applies to gates that attach later." },
+	[OPT_UDP_GSO] = { "udp_gso", CONF_BOOL, R, "yes", "BOOL",
+		"Send runs of equal-sized datagrams to one path in one system call (UDP_SEGMENT), where the kernel supports it." },
+	[OPT_UDP_GRO] = { "udp_gro", CONF_BOOL, 0, "yes", "BOOL",
+		"Let the kernel hand over runs of datagrams from one sender at once (UDP_GRO), where it supports it." },
+	[OPT_TUN_GRO] = { "tun_gro", CONF_BOOL, R, "yes", "BOOL",
+		"Write runs of TCP segments into a handed-over TUN as one large packet (IFF_VNET_HDR, as a NIC's GRO does), so the kernel's TCP takes them in one pass. Applies to gates that attach later." },
 };

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,27 +161,91 @@ void udp_session_del(struct udp *u, uint32_t index)
 
 /* ---------------------------------------------------------------- send */
 
+/* Datagrams from the k-th on that can go in one UDP_SEGMENT send: same
+ * address, same size, the last one possibly shorter. */
+static unsigned run_len(const struct udp_sock *s, unsigned k)
+{
+	size_t seg = s->outlen[k], total = seg;
+	unsigned n = 1;
+
+	if (!s->gso)
+		return 1;
+	while (k + n < s->nout && n < UDP_GSO_SEGS && s->outlen[k + n] <= seg &&
+	       total + s->outlen[k + n] <= UDP_GSO_BYTES &&
+	       s->outaddrlen[k + n] == s->outaddrlen[k] &&
+	       !memcmp(&s->outaddr[k + n], &s->outaddr[k], s->outaddrlen[k])) {
+		total += s->outlen[k + n];
+		if (s->outlen[k + n++] < seg)
+			break;
+	}
+	return n;
+}
+
+/* Messages for the queue from datagram i on; returns how many. */
+static unsigned build_runs(struct udp_sock *s, unsigned i)
+{
+	unsigned m = 0;
+
+	while (i < s->nout) {
+		unsigned n = run_len(s, i);
+		struct msghdr *h = &s->out[m].msg_hdr;
+
+		*h = (struct msghdr){
+			.msg_name = &s->outaddr[i], .msg_namelen = s->outaddrlen[i],
+			.msg_iov = s->outiov[i], .msg_iovlen = 2 * n,
+		};
+		if (n > 1) {
+			struct cmsghdr *c = &s->outctl[m].h;
+
+			c->cmsg_level = SOL_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+			memcpy(CMSG_DATA(c), &s->outlen[i], sizeof(uint16_t));
+			h->msg_control = s->outctl[m].b;
+			h->msg_controllen = sizeof(s->outctl[m].b);
+		}
+		s->outrun[m++] = n;
+		i += n;
+	}
+	return m;
+}
+
 static void sock_flush(struct udp_sock *s)
 {
 	struct udp *u = s->cloud->udp;
-	unsigned done = 0;
+	unsigned done = 0, m = 0, r = 0;
 
 	while (done < s->nout) {
-		int n = sendmmsg(s->fd, s->out + done, s->nout - done, MSG_DONTWAIT);
+		if (r == m) {
+			m = build_runs(s, done);
+			r = 0;
+		}
+		int n = sendmmsg(s->fd, s->out + r, m - r, MSG_DONTWAIT);
 		if (n > 0) {
-			s->tx_dgrams += (unsigned)n;
-			done += (unsigned)n;
+			for (; n > 0; n--, r++) {
+				s->tx_dgrams += s->outrun[r];
+				s->tx_gso += s->outrun[r] > 1;
+				done += s->outrun[r];
+			}
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
-		/* the first datagram failed (EAGAIN, EMSGSIZE, no route): drop
-		 * it, and go on with the rest */
+		if (s->outrun[r] > 1 && (errno == EIO || errno == EINVAL || errno == ENOPROTOOPT)) {
+			/* the route's device cannot segment UDP: one by one */
+			log_info(LOGS_DATA, "udp %s: UDP_SEGMENT refused (%s): sending datagram by "
+				 "datagram", s->addr_str, strerror(errno));
+			s->gso = false;
+			r = m = 0;
+			continue;
+		}
+		/* the first message failed (EAGAIN, EMSGSIZE, no route): drop
+		 * its datagrams, and go on with the rest */
 		if (n < 0 && errno != EAGAIN)
 			log_dbg(LOGS_DATA, "udp %s: send: %s", s->addr_str, strerror(errno));
 		s->tx_errors++;
-		u->cnt.tx_dropped++;
-		done++;
+		u->cnt.tx_dropped += s->outrun[r];
+		done += s->outrun[r++];
 	}
 	for (unsigned i = 0; i < s->nout; i++)
 		udp_pkt_put(u, s->outpkt[i]);
@@ -201,18 +266,16 @@ void udp_queue(struct udp_sock *s, struct pkt *p, uint16_t path, const struct so
 {
 	unsigned i;
 
-	if (s->nout == UDP_BATCH)
+	if (s->nout == UDP_SENDQ)
 		sock_flush(s);
 	i = s->nout++;
 	memcpy(s->outhdr[i], p->data, UDPW_HDR_LEN);
 	udpw_set_path(s->outhdr[i], path);
 	s->outiov[i][0] = (struct iovec){ s->outhdr[i], UDPW_HDR_LEN };
 	s->outiov[i][1] = (struct iovec){ p->data + UDPW_HDR_LEN, p->len - UDPW_HDR_LEN };
+	s->outlen[i] = p->len;
+	s->outaddrlen[i] = tolen;
 	memcpy(&s->outaddr[i], to, tolen);
-	s->out[i].msg_hdr = (struct msghdr){
-		.msg_name = &s->outaddr[i], .msg_namelen = tolen,
-		.msg_iov = s->outiov[i], .msg_iovlen = 2,
-	};
 	s->outpkt[i] = p;
 	p->refs++;
 }
@@ -230,6 +293,30 @@ void udp_send_now(struct udp_sock *s, const uint8_t *d, size_t len, const struct
 }
 
 /* ---------------------------------------------------------------- receive */
+
+/* One datagram in p (p->len set): to its link.  Returns true if the link
+ * kept p (reorder buffer). */
+static bool dgram_in(struct udp_sock *s, struct pkt *p, const struct sockaddr *from,
+		     socklen_t fromlen)
+{
+	struct udp *u = s->cloud->udp;
+	struct udpw_hdr h;
+	struct link *l;
+	bool taken = false;
+
+	s->rx_dgrams++;
+	if (!udpw_hdr_get(p->data, p->len, &h)) {
+		u->cnt.rx_malformed++;
+		return false;
+	}
+	l = udp_session_find(u, h.index);
+	if (!l) {
+		u->cnt.rx_unknown_session++;
+		return false;
+	}
+	link_udp_input(l, s, p, &h, from, fromlen, &taken);
+	return taken;
+}
 
 static void sock_read(struct udp_sock *s)
 {
@@ -261,25 +348,80 @@ static void sock_read(struct udp_sock *s)
 	}
 	for (int i = 0; i < n; i++) {
 		struct pkt *p = s->inpkt[i];
-		struct udpw_hdr h;
-		struct link *l;
-		bool taken = false;
 
-		s->rx_dgrams++;
 		p->len = (uint16_t)msg[i].msg_len;
-		if ((msg[i].msg_hdr.msg_flags & MSG_TRUNC) || !udpw_hdr_get(p->data, p->len, &h)) {
+		if (msg[i].msg_hdr.msg_flags & MSG_TRUNC) {
+			s->rx_dgrams++;
 			u->cnt.rx_malformed++;
 			continue;
 		}
-		l = udp_session_find(u, h.index);
-		if (!l) {
-			u->cnt.rx_unknown_session++;
+		if (dgram_in(s, p, (struct sockaddr *)&from[i], msg[i].msg_hdr.msg_namelen))
+			s->inpkt[i] = NULL;
+	}
+}
+
+/* With UDP_GRO: a read may hold a run of datagrams of one size from one
+ * sender (the last may be shorter); each is copied to a buffer of its own,
+ * since links keep and decrypt packets one by one. */
+static void sock_read_gro(struct udp_sock *s)
+{
+	struct udp *u = s->cloud->udp;
+	struct mmsghdr msg[UDP_GRO_BATCH];
+	struct iovec iov[UDP_GRO_BATCH];
+	struct sockaddr_storage from[UDP_GRO_BATCH];
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int))];
+	} ctl[UDP_GRO_BATCH];
+	int n;
+
+	for (unsigned i = 0; i < UDP_GRO_BATCH; i++) {
+		iov[i] = (struct iovec){ s->grobuf + (size_t)i * UDP_GRO_BUF, UDP_GRO_BUF };
+		msg[i].msg_hdr = (struct msghdr){
+			.msg_name = &from[i], .msg_namelen = sizeof(from[i]),
+			.msg_iov = &iov[i], .msg_iovlen = 1,
+			.msg_control = ctl[i].b, .msg_controllen = sizeof(ctl[i].b),
+		};
+	}
+	n = recvmmsg(s->fd, msg, UDP_GRO_BATCH, MSG_DONTWAIT, NULL);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR) {
+			s->rx_errors++;
+			log_dbg(LOGS_DATA, "udp %s: receive: %s", s->addr_str, strerror(errno));
+		}
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		const uint8_t *d = iov[i].iov_base;
+		size_t len = msg[i].msg_len, seg = len, off;
+		struct cmsghdr *c;
+
+		for (c = CMSG_FIRSTHDR(&msg[i].msg_hdr); c; c = CMSG_NXTHDR(&msg[i].msg_hdr, c))
+			if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO &&
+			    c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+				int g;
+				memcpy(&g, CMSG_DATA(c), sizeof(int));
+				if (g > 0 && (size_t)g < len)
+					seg = (size_t)g;
+			}
+		if (seg < len)
+			s->rx_gro++;
+		if ((msg[i].msg_hdr.msg_flags & MSG_TRUNC) || seg > UDP_BUF_LEN) {
+			s->rx_dgrams++;
+			u->cnt.rx_malformed++;
 			continue;
 		}
-		link_udp_input(l, s, p, &h, (struct sockaddr *)&from[i], msg[i].msg_hdr.msg_namelen,
-			       &taken);
-		if (taken)
-			s->inpkt[i] = NULL;
+		for (off = 0; off < len; off += seg) {
+			size_t k = len - off < seg ? len - off : seg;
+
+			if (!s->inpkt[0] && !(s->inpkt[0] = udp_pkt_get(u)))
+				return;
+			memcpy(s->inpkt[0]->data, d + off, k);
+			s->inpkt[0]->len = (uint16_t)k;
+			if (dgram_in(s, s->inpkt[0], (struct sockaddr *)&from[i],
+				     msg[i].msg_hdr.msg_namelen))
+				s->inpkt[0] = NULL;
+		}
 	}
 }
 
@@ -290,6 +432,13 @@ static void sock_cb(struct ev_loop *loop, ev_io *w, int revents)
 	/* a few batches, then let the other watchers have their turn */
 	for (int k = 0; k < 4; k++) {
 		uint64_t before = s->rx_dgrams;
+
+		if (s->gro) {
+			sock_read_gro(s);
+			if (s->rx_dgrams - before < UDP_GRO_BATCH)
+				break;
+			continue;
+		}
 		sock_read(s);
 		if (s->rx_dgrams - before < UDP_BATCH)
 			break;
@@ -346,6 +495,15 @@ static int sock_open(struct cloud *cl, const struct sockaddr *sa, socklen_t sale
 	s->fd = fd;
 	s->family = sa->sa_family;
 	s->wildcard = wildcard;
+	/* offloads, each probed here with a fallback: without UDP_SEGMENT
+	 * datagrams go one by one, without UDP_GRO the kernel splits runs */
+	v = 0;
+	s->gso = cl->set.udp_gso && setsockopt(fd, SOL_UDP, UDP_SEGMENT, &v, sizeof(v)) == 0;
+	v = 1;
+	if (conf_bool(cl->conf, OPT_UDP_GRO) &&
+	    (s->grobuf = malloc((size_t)UDP_GRO_BATCH * UDP_GRO_BUF)) &&
+	    setsockopt(fd, SOL_UDP, UDP_GRO, &v, sizeof(v)) == 0)
+		s->gro = true;
 	getsockname(fd, (struct sockaddr *)&s->local, &len);
 	fmt_sockaddr((struct sockaddr *)&s->local, s->addr_str, sizeof(s->addr_str));
 	ev_io_init(&s->io, sock_cb, fd, EV_READ);
@@ -493,6 +651,7 @@ void udp_close(struct cloud *cl)
 		close(s->fd);
 		for (unsigned k = 0; k < UDP_BATCH; k++)
 			free(s->inpkt[k]);
+		free(s->grobuf);
 		free(s);
 	}
 	while ((p = u->free)) {

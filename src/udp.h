@@ -25,7 +25,12 @@
 #include "udpwire.h"
 
 #define UDP_MAX_SOCKS 8
-#define UDP_BATCH 32
+#define UDP_BATCH 32		/* datagrams per recvmmsg */
+#define UDP_SENDQ 64		/* datagrams queued per socket before a flush */
+#define UDP_GSO_SEGS 64		/* most datagrams in one UDP_SEGMENT send */
+#define UDP_GSO_BYTES 65000	/* most bytes in one (a UDP payload is < 64 KiB) */
+#define UDP_GRO_BATCH 16	/* coalesced reads per recvmmsg with UDP_GRO */
+#define UDP_GRO_BUF 65536	/* bytes of each */
 /* A buffer holds the largest datagram; headroom is not needed: a packet is
  * built at its final place (header first) and sealed in place. */
 #define UDP_BUF_LEN UDPW_MAX_DGRAM
@@ -44,19 +49,32 @@ struct udp_sock {
 	int fd;
 	int family;			/* AF_INET or AF_INET6 */
 	bool wildcard;			/* bound to any address */
+	bool gso;			/* send runs with UDP_SEGMENT */
+	bool gro;			/* UDP_GRO on: reads may hold many datagrams */
 	ev_io io;
 	char addr_str[64];
 	struct sockaddr_storage local;
-	/* send queue, flushed with one sendmmsg */
+	/* send queue, flushed with sendmmsg: each run of datagrams to one
+	 * address, of one size (the last may be shorter), is one message
+	 * with UDP_SEGMENT when gso is on; its iovecs are outiov's, in a row */
 	unsigned nout;
-	struct mmsghdr out[UDP_BATCH];
-	struct iovec outiov[UDP_BATCH][2];
-	uint8_t outhdr[UDP_BATCH][UDPW_HDR_LEN];
-	struct sockaddr_storage outaddr[UDP_BATCH];
-	struct pkt *outpkt[UDP_BATCH];
+	struct iovec outiov[UDP_SENDQ][2];
+	uint8_t outhdr[UDP_SENDQ][UDPW_HDR_LEN];
+	uint16_t outlen[UDP_SENDQ];
+	socklen_t outaddrlen[UDP_SENDQ];
+	struct sockaddr_storage outaddr[UDP_SENDQ];
+	struct pkt *outpkt[UDP_SENDQ];
+	struct mmsghdr out[UDP_SENDQ];	/* one per run */
+	unsigned outrun[UDP_SENDQ];	/* datagrams in each */
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(uint16_t))];
+	} outctl[UDP_SENDQ];
 	/* receive batch */
 	struct pkt *inpkt[UDP_BATCH];
+	uint8_t *grobuf;		/* UDP_GRO_BATCH x UDP_GRO_BUF, with gro */
 	uint64_t rx_dgrams, tx_dgrams, tx_errors, rx_errors;
+	uint64_t tx_gso, rx_gro;	/* sends and reads of more than one */
 };
 
 /* Node-wide UDP counters (status). */

@@ -97,6 +97,16 @@ static bool msg_same(const struct gate_msg *x, const struct gate_msg *y)
 	case GM_ERROR:
 		return x->err.code == y->err.code &&
 		       !strcmp(x->err.text, y->err.text);
+	case GM_DEVICE:
+		return x->dev.kind == y->dev.kind && x->dev.net == y->dev.net &&
+		       x->dev.mtu == y->dev.mtu && x->dev.mss4 == y->dev.mss4 &&
+		       x->dev.mss6 == y->dev.mss6;
+	case GM_DEVICE_ACK:
+		return x->devack.accepted == y->devack.accepted &&
+		       !strcmp(x->devack.text, y->devack.text);
+	case GM_DEVICE_PACKET:
+		return x->devpkt.len == y->devpkt.len &&
+		       !memcmp(x->devpkt.payload, y->devpkt.payload, x->devpkt.len);
 	default:
 		return false;
 	}
@@ -152,6 +162,17 @@ static size_t reencode(const struct gate_msg *m, uint8_t *out, size_t cap)
 	case GM_ERROR:
 		check(strlen(m->err.text) <= GATE_ERROR_TEXT_MAX);
 		return gate_enc_error(out, cap, m->err.code, m->err.text);
+	case GM_DEVICE:
+		check(m->dev.kind == DEV_TUN_IP && m->dev.mtu >= 68);
+		check(!(m->flags & ~DEV_VNET_HDR));
+		return gate_enc_device(out, cap, m->flags, m->dev.kind, m->dev.net, m->dev.mtu,
+				       m->dev.mss4, m->dev.mss6);
+	case GM_DEVICE_ACK:
+		check(strlen(m->devack.text) <= GATE_ERROR_TEXT_MAX);
+		return gate_enc_device_ack(out, cap, m->devack.accepted, m->devack.text);
+	case GM_DEVICE_PACKET:
+		check(m->devpkt.len >= 1 && m->devpkt.len <= GATE_PAYLOAD_MAX);
+		return gate_enc_device_packet(out, cap, m->devpkt.payload, m->devpkt.len);
 	default:
 		abort();
 	}
@@ -168,7 +189,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(size <= GATE_MSG_MAX);
 	check(m.type == data[0] && m.flags == data[1]);
 	check(strcmp(gate_msg_name(m.type), "unknown") != 0);
-	check(m.type == GM_PACKET ? !(m.flags & ~PKT_FLOOD_UNKNOWN) : !m.flags);
+	check(m.type == GM_PACKET ? !(m.flags & ~PKT_FLOOD_UNKNOWN) :
+	      m.type == GM_DEVICE ? !(m.flags & ~DEV_VNET_HDR) : !m.flags);
 	n = reencode(&m, out, sizeof(out));
 	check(n == size);
 	if (m.type == GM_HELLO && m.hello.version != GATE_PROTO_VERSION) {

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "gateproto.h"
 #include "testutil.h"
+#include "wire.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -659,6 +660,16 @@ static size_t sample(uint8_t type, uint8_t *buf, size_t cap, size_t *fixed)
 	case GM_ERROR:
 		n = gate_enc_error(buf, cap, GERR_PROTOCOL, "no hello");
 		break;
+	case GM_DEVICE:
+		n = gate_enc_device(buf, cap, 0, DEV_TUN_IP, 3, 1420, 1380, 1360);
+		break;
+	case GM_DEVICE_ACK:
+		n = gate_enc_device_ack(buf, cap, false, "handoff off");
+		break;
+	case GM_DEVICE_PACKET:
+		n = gate_enc_device_packet(buf, cap, "packet", 6);
+		*fixed = 3;		/* type, flags, 1 payload byte */
+		return n;
 	}
 	*fixed = n;
 	return n;
@@ -697,7 +708,7 @@ START_TEST(trailing_and_flags)
 
 	for (type = 1; type < GM_TYPE_MAX; type++) {
 		n = sample(type, buf, sizeof(buf), &fixed);
-		if (type != GM_PACKET && type != GM_UNREACHABLE) {
+		if (type != GM_PACKET && type != GM_UNREACHABLE && type != GM_DEVICE_PACKET) {
 			buf[n] = 0;
 			ck_assert_msg(!decodes(buf, n + 1), "%s trailing",
 				      gate_msg_name(type));
@@ -705,10 +716,65 @@ START_TEST(trailing_and_flags)
 		for (f = 1; f <= 0xff; f++) {
 			buf[1] = (uint8_t)f;
 			ck_assert_msg(decodes(buf, n) ==
-				      (type == GM_PACKET && f == PKT_FLOOD_UNKNOWN),
+				      ((type == GM_PACKET && f == PKT_FLOOD_UNKNOWN) ||
+				       (type == GM_DEVICE && f == DEV_VNET_HDR)),
 				      "%s flags %#x", gate_msg_name(type), f);
 		}
 	}
+}
+END_TEST
+
+START_TEST(device_roundtrip)
+{
+	uint8_t buf[64];
+	struct gate_msg m;
+	size_t n;
+	uint8_t *c;
+
+	n = gate_enc_device(buf, sizeof(buf), DEV_VNET_HDR, DEV_TUN_IP, 0x0102, 1420, 1380, 0);
+	ck_assert_uint_eq(n, 11);
+	ck_assert(decode(buf, n, &m, &c));
+	ck_assert_uint_eq(m.type, GM_DEVICE);
+	ck_assert_uint_eq(m.flags, DEV_VNET_HDR);
+	ck_assert_uint_eq(m.dev.kind, DEV_TUN_IP);
+	ck_assert_uint_eq(m.dev.net, 0x0102);
+	ck_assert_uint_eq(m.dev.mtu, 1420);
+	ck_assert_uint_eq(m.dev.mss4, 1380);
+	ck_assert_uint_eq(m.dev.mss6, 0);
+	free(c);
+	/* unknown kinds and MTUs no IP packet fits are refused both ways */
+	ck_assert_uint_eq(gate_enc_device(buf, sizeof(buf), 0, 2, 0, 1420, 0, 0), 0);
+	ck_assert_uint_eq(gate_enc_device(buf, sizeof(buf), 0x02, DEV_TUN_IP, 0, 1420, 0, 0), 0);
+	ck_assert_uint_eq(gate_enc_device(buf, sizeof(buf), 0, DEV_TUN_IP, 0, 67, 0, 0), 0);
+	ck_assert_uint_eq(gate_enc_device(buf, 10, 0, DEV_TUN_IP, 0, 1420, 0, 0), 0);
+	n = gate_enc_device(buf, sizeof(buf), 0, DEV_TUN_IP, 0, 1420, 0, 0);
+	buf[2] = 2;
+	ck_assert(!decodes(buf, n));
+	buf[2] = DEV_TUN_IP;
+	wire_put16(buf + 5, 67);
+	ck_assert(!decodes(buf, n));
+
+	n = gate_enc_device_ack(buf, sizeof(buf), true, "");
+	ck_assert(decode(buf, n, &m, &c));
+	ck_assert(m.devack.accepted);
+	ck_assert_str_eq(m.devack.text, "");
+	free(c);
+	n = gate_enc_device_ack(buf, sizeof(buf), false, "gate_handoff is off");
+	ck_assert(decode(buf, n, &m, &c));
+	ck_assert(!m.devack.accepted);
+	ck_assert_str_eq(m.devack.text, "gate_handoff is off");
+	free(c);
+	buf[2] = 2;			/* accepted is 0 or 1 */
+	ck_assert(!decodes(buf, n));
+	ck_assert_uint_eq(gate_enc_device_ack(buf, sizeof(buf), false, "bad\ntext"), 0);
+
+	n = gate_enc_device_packet(buf, sizeof(buf), "\x45\x00", 2);
+	ck_assert(decode(buf, n, &m, &c));
+	ck_assert_uint_eq(m.devpkt.len, 2);
+	ck_assert_mem_eq(m.devpkt.payload, "\x45\x00", 2);
+	free(c);
+	ck_assert_uint_eq(gate_enc_device_packet(buf, sizeof(buf), "", 0), 0);
+	ck_assert(!decodes(buf, 2));
 }
 END_TEST
 
@@ -757,6 +823,7 @@ static Suite *gateproto_suite(void)
 	tcase_add_test(tm, keepalive);
 	tcase_add_test(tm, error_roundtrip);
 	tcase_add_test(tm, error_text_printable);
+	tcase_add_test(tm, device_roundtrip);
 	suite_add_tcase(s, tm);
 	tcase_add_test(ta, truncated_every_offset);
 	tcase_add_test(ta, trailing_and_flags);

@@ -6,8 +6,10 @@
 # 1. installs what is missing and builds (tools/setup-debian.sh);
 # 2. `make check`: unit tests (check), fuzz-corpus replays and end-to-end
 #    tests in network namespaces (these need root; without it they SKIP);
-# 3. the same suite built with ASan+UBSan (skip with SANITIZE=0);
-# 4. each libFuzzer target for FUZZ_SECONDS (default 20; 0 skips).
+# 3. the end-to-end tests again with every data-path fast path forced off
+#    (FASTPATH=off; skip with FASTPATH_OFF_PASS=0);
+# 4. the same suite built with ASan+UBSan (skip with SANITIZE=0);
+# 5. each libFuzzer target for FUZZ_SECONDS (default 20; 0 skips).
 # Prints the check summary lines and each end-to-end test's tally.
 set -uo pipefail
 
@@ -49,6 +51,28 @@ run_suite() {
 }
 
 run_suite "$repo/build" "" || status=1
+
+# the end-to-end tests again with every data-path fast path off, so that
+# the fallbacks stay tested (tests/netns/lib.sh: FASTPATH)
+if [ "${FASTPATH_OFF_PASS:-1}" != 0 ] && [ -x "$repo/build/src/cloud" ]; then
+    echo "=== end-to-end tests in build with FASTPATH=off"
+    e2e=$(make -C "$repo/build" -s print-e2e-tests 2>/dev/null)
+    rc=0
+    FASTPATH=off make -C "$repo/build" -s check TESTS="$e2e" \
+        TEST_SUITE_LOG=test-suite-fastpath-off.log >"$repo/build/check-fastpath-off.out" 2>&1 || rc=1
+    grep -E '^(PASS|FAIL|SKIP|XFAIL|XPASS|ERROR):' "$repo/build/check-fastpath-off.out"
+    for f in "$repo"/build/tests/netns/*.log; do
+        [ -f "$f" ] || continue
+        printf '%-28s %s\n' "$(basename "$f" .log) (fast paths off):" \
+            "$(grep -hE '^[0-9]+ passed, [0-9]+ failed' "$f" | tail -1)"
+    done
+    sed -n '/^# TOTAL/,/^# ERROR/p' "$repo/build/check-fastpath-off.out"
+    if [ $rc -ne 0 ]; then
+        echo "--- failures ($repo/build/test-suite-fastpath-off.log):"
+        cat "$repo/build/test-suite-fastpath-off.log"
+        status=1
+    fi
+fi
 
 if [ "$SANITIZE" != 0 ]; then
     ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \

@@ -15,6 +15,64 @@
 #define TH_PSH 0x08
 #define TH_ACK 0x10
 
+/* One's complement sum of len bytes at b, added to s, in the machine's
+ * byte order, 4 bytes at a time (the sum does not depend on the order
+ * as long as every part of it is taken the same way, RFC 1071 2(B)). */
+static uint64_t sum_words(const uint8_t *b, size_t len, uint64_t s)
+{
+	uint32_t w;
+	uint16_t h;
+
+	for (; len >= 4; b += 4, len -= 4) {
+		memcpy(&w, b, 4);
+		s += w;
+	}
+	if (len >= 2) {
+		memcpy(&h, b, 2);
+		s += h;
+		b += 2;
+		len -= 2;
+	}
+	if (len) {
+		h = 0;
+		memcpy(&h, b, 1);	/* the odd byte, padded with zero */
+		s += h;
+	}
+	return s;
+}
+
+static bool sum_ok(uint64_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return s == 0xffff;
+}
+
+/* The segment's checksums hold (as the kernel checks before GRO merges:
+ * a joined packet's checksum is the kernel's to complete, so a corrupt
+ * segment must not hide in one). */
+static bool csums_ok(const uint8_t *p, uint8_t version, size_t iphl, size_t tot)
+{
+	uint8_t ph[40];
+	size_t phl;
+
+	if (version == 4) {
+		if (!sum_ok(sum_words(p, 20, 0)))
+			return false;
+		memcpy(ph, p + 12, 8);		/* addresses, zero, protocol, length */
+		ph[8] = 0;
+		ph[9] = 6;
+		wire_put16(ph + 10, (uint16_t)(tot - iphl));
+		phl = 12;
+	} else {
+		memcpy(ph, p + 8, 32);
+		wire_put32(ph + 32, (uint32_t)(tot - iphl));
+		wire_put32(ph + 36, 6);
+		phl = 40;
+	}
+	return sum_ok(sum_words(p + iphl, tot - iphl, sum_words(ph, phl, 0)));
+}
+
 /* Where a TCP segment's parts are: 0 if pkt is not one a run may hold. */
 struct seg {
 	uint8_t version;
@@ -46,7 +104,7 @@ static bool seg_parse(const uint8_t *p, size_t len, struct seg *s)
 	} else {
 		return false;
 	}
-	if (tot > len || tot < s->iphl + 20u)
+	if (tot > len || tot > TCPGRO_MAX_LEN || tot < s->iphl + 20u)
 		return false;
 	thl = (size_t)(p[s->iphl + 12] >> 4) * 4;
 	if (thl < 20 || s->iphl + thl > tot)
@@ -56,7 +114,8 @@ static bool seg_parse(const uint8_t *p, size_t len, struct seg *s)
 	s->seq = wire_get32(p + s->iphl + 4);
 	s->flags = p[s->iphl + 13];
 	/* ACK alone, or with PSH; no SYN, FIN, RST, URG, ECE, CWR */
-	return s->plen > 0 && (s->flags & ~TH_PSH) == TH_ACK;
+	return s->plen > 0 && (s->flags & ~TH_PSH) == TH_ACK &&
+	       csums_ok(p, s->version, s->iphl, tot);
 }
 
 bool tcpgro_start(struct tcpgro *g, const uint8_t *pkt, size_t len)

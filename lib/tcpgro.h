@@ -11,7 +11,9 @@
  * TCP with ACK alone (PSH allowed last), the same acknowledgment, window
  * and option bytes (timestamps included), the next sequence number, and a
  * payload no longer than the first one's, after which only a shorter one
- * may end the run.  The result's IP length and checksum are rewritten and
+ * may end the run; and its IPv4 header and TCP checksums must hold (the
+ * joined packet's are recomputed, so a corrupt segment must not hide in
+ * it: written alone, the kernel drops it).  The result's IP length and checksum are rewritten and
  * its TCP checksum left for the kernel (NEEDS_CSUM with the pseudo-header
  * sum in place), as a virtio NIC hands over a GRO packet.
  *

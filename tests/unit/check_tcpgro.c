@@ -258,6 +258,15 @@ START_TEST(refusals)
 	refused(x, n, "no payload");
 	n = seg(x, false, 200, 100, 0x10, 5);
 	refused(x, n - 1, "a truncated packet");
+	n = seg(x, false, 200, 100, 0x10, 5);
+	x[n - 1] ^= 0x40;
+	refused(x, n, "a bad TCP checksum (payload)");
+	n = seg(x, false, 200, 100, 0x10, 5);
+	x[20 + 16] ^= 1;		/* the TCP checksum field itself */
+	refused(x, n, "a bad TCP checksum (header)");
+	n = seg(x, false, 200, 100, 0x10, 5);
+	x[4] ^= 1;			/* IP ID, not covered by a merge's comparison */
+	refused(x, n, "a bad IPv4 header checksum");
 }
 END_TEST
 
@@ -269,6 +278,15 @@ START_TEST(not_started)
 	ck_assert(!tcpgro_append(&g, b, seg(b, false, 0, 100, 0x10, 5)));	/* empty */
 	ck_assert(!tcpgro_start(&g, b, seg(b, false, 0, 100, 0x02, 5)));	/* SYN */
 	ck_assert(!tcpgro_start(&g, b, seg(b, false, 0, 0, 0x10, 5)));	/* pure ACK */
+	n = seg(b, true, 0, 100, 0x10, 5);
+	b[60] ^= 0x80;			/* a payload bit: the TCP checksum fails */
+	ck_assert(!tcpgro_start(&g, b, n));
+	n = seg(b, false, 0, 101, 0x10, 5);
+	b[n - 1] ^= 1;			/* the odd last byte */
+	ck_assert(!tcpgro_start(&g, b, n));
+	b[n - 1] ^= 1;
+	ck_assert(tcpgro_start(&g, b, n));
+	ck_assert_uint_eq(tcpgro_finish(&g), VNET_HDR_LEN + n);
 	n = seg(b, false, 0, 100, 0x10, 5);
 	b[0] = 0x46;			/* IP options */
 	ck_assert(!tcpgro_start(&g, b, n));

@@ -18,7 +18,7 @@
 #include "udp.h"
 
 #define UDP_MAX_PATHS 16
-#define REORDER_SLOTS 256
+#define REORDER_SLOTS 1024	/* ~4 ms of packets at 3 Gbit/s */
 #define DEFRAG_SLOTS 8
 #define PROBE_TOKENS 4
 

@@ -363,7 +363,7 @@ static void sock_read(struct udp_sock *s)
 /* With UDP_GRO: a read may hold a run of datagrams of one size from one
  * sender (the last may be shorter); each is copied to a buffer of its own,
  * since links keep and decrypt packets one by one. */
-static void sock_read_gro(struct udp_sock *s)
+static void sock_read_gro(struct udp_sock *s, unsigned vlen)
 {
 	struct udp *u = s->cloud->udp;
 	struct mmsghdr msg[UDP_GRO_BATCH];
@@ -375,7 +375,7 @@ static void sock_read_gro(struct udp_sock *s)
 	} ctl[UDP_GRO_BATCH];
 	int n;
 
-	for (unsigned i = 0; i < UDP_GRO_BATCH; i++) {
+	for (unsigned i = 0; i < vlen; i++) {
 		iov[i] = (struct iovec){ s->grobuf + (size_t)i * UDP_GRO_BUF, UDP_GRO_BUF };
 		msg[i].msg_hdr = (struct msghdr){
 			.msg_name = &from[i], .msg_namelen = sizeof(from[i]),
@@ -383,7 +383,7 @@ static void sock_read_gro(struct udp_sock *s)
 			.msg_control = ctl[i].b, .msg_controllen = sizeof(ctl[i].b),
 		};
 	}
-	n = recvmmsg(s->fd, msg, UDP_GRO_BATCH, MSG_DONTWAIT, NULL);
+	n = recvmmsg(s->fd, msg, vlen, MSG_DONTWAIT, NULL);
 	if (n < 0) {
 		if (errno != EAGAIN && errno != EINTR) {
 			s->rx_errors++;
@@ -429,12 +429,17 @@ static void sock_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct udp_sock *s = w->data;
 
-	/* a few batches, then let the other watchers have their turn */
-	for (int k = 0; k < 4; k++) {
+	/* a few batches, then let the other watchers have their turn.  With
+	 * several sockets, a path's packets must not run far ahead of the
+	 * others' (spray's reorder buffer holds REORDER_SLOTS): one batch,
+	 * and one coalesced read (at most UDP_GSO_SEGS datagrams), per turn */
+	bool alone = s->cloud->udp->nsocks == 1;
+
+	for (int k = 0; k < (alone ? 4 : 1); k++) {
 		uint64_t before = s->rx_dgrams;
 
 		if (s->gro) {
-			sock_read_gro(s);
+			sock_read_gro(s, alone ? UDP_GRO_BATCH : 1);
 			if (s->rx_dgrams - before < UDP_GRO_BATCH)
 				break;
 			continue;

@@ -39,8 +39,8 @@ run_suite() {
     done
     for f in "$dir"/tests/netns/*.log; do
         [ -f "$f" ] || continue
-        printf '%-28s %s\n' "$(basename "$f" .log):" \
-            "$(grep -hE '^[0-9]+ passed, [0-9]+ failed' "$f" | tail -1)"
+        t=$(grep -hE '^[0-9]+ passed, [0-9]+ failed|^SKIP:' "$f" | tail -1)
+        printf '%-28s %s\n' "$(basename "$f" .log):" "$t"
     done
     sed -n '/^# TOTAL/,/^# ERROR/p' "$dir/check.out"
     if [ $rc -ne 0 ]; then
@@ -63,8 +63,8 @@ if [ "${FASTPATH_OFF_PASS:-1}" != 0 ] && [ -x "$repo/build/src/cloud" ]; then
     grep -E '^(PASS|FAIL|SKIP|XFAIL|XPASS|ERROR):' "$repo/build/check-fastpath-off.out"
     for f in "$repo"/build/tests/netns/*.log; do
         [ -f "$f" ] || continue
-        printf '%-28s %s\n' "$(basename "$f" .log) (fast paths off):" \
-            "$(grep -hE '^[0-9]+ passed, [0-9]+ failed' "$f" | tail -1)"
+        t=$(grep -hE '^[0-9]+ passed, [0-9]+ failed|^SKIP:' "$f" | tail -1)
+        printf '%-28s %s\n' "$(basename "$f" .log) (fast paths off):" "$t"
     done
     sed -n '/^# TOTAL/,/^# ERROR/p' "$repo/build/check-fastpath-off.out"
     if [ $rc -ne 0 ]; then

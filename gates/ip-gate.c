@@ -779,8 +779,6 @@ static void from_unreachable(struct ipgate *g, const struct gate_msg *m)
 	icmp_answer(g, IPV_UNREACH_HOST, m->unreach.head, m->unreach.len, &p);
 }
 
-/* ---------------------------------------------------------------- cloud */
-
 /* ---------------------------------------------------------------- handoff */
 
 /* Offer the TUN to cloud (gate_dev.h); until it accepts, we go on reading
@@ -789,8 +787,7 @@ static void offer_device(struct ipgate *g)
 {
 	uint8_t msg[32];
 	size_t n = gate_enc_device(msg, sizeof(msg), DEV_VNET_HDR, DEV_TUN_IP, g->net,
-				   (uint16_t)g->mtu,
-				   g->mss4, g->mss6);
+				   (uint16_t)g->mtu, g->mss4, g->mss6);
 	int r = n ? gate_client_send_fd(g->gc, msg, n, g->tun_fd) : -EINVAL;
 
 	if (r < 0)
@@ -828,6 +825,8 @@ static void device_packet(struct ipgate *g, const struct gate_msg *m)
 	memcpy(g->buf, m->devpkt.payload, m->devpkt.len);
 	from_tun(g, g->buf, m->devpkt.len);
 }
+
+/* ---------------------------------------------------------------- cloud */
 
 static void on_connected(void *arg)
 {

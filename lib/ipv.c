@@ -160,18 +160,52 @@ bool ipv_error_allowed(const struct ipv_pkt *p, const uint8_t *buf, size_t len)
 	return true;
 }
 
+static uint16_t fold(uint64_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+/* The bytes are summed 4 at a time in the machine's byte order, and the
+ * folded sum is put into network order once at the end (RFC 1071 2(B):
+ * a one's complement sum does not depend on the order the bytes of every
+ * word are taken in, as long as it is the same for all).  The partial sum
+ * passed in is in network order, so it is swapped into the machine's
+ * first.  Per packet on the data path (tcpgro), hence the 4 bytes. */
 uint16_t ipv_csum(const void *buf, size_t len, uint32_t sum)
 {
 	const uint8_t *b = buf;
-	uint64_t s = sum;
+	uint16_t in = fold(sum), h;
+	uint64_t s;
+	uint32_t w;
 
-	for (; len >= 2; b += 2, len -= 2)
-		s += wire_get16(b);
-	if (len)
-		s += (uint32_t)b[0] << 8;
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
+	wire_put16((uint8_t *)&h, in);	/* network order -> the machine's */
+	s = h;
+	for (; len >= 4; b += 4, len -= 4) {
+		memcpy(&w, b, 4);
+		s += w;
+	}
+	if (len >= 2) {
+		memcpy(&h, b, 2);
+		s += h;
+		b += 2;
+		len -= 2;
+	}
+	if (len) {
+		h = 0;
+		memcpy(&h, b, 1);	/* the odd byte, padded with zero */
+		s += h;
+	}
+	h = fold(s);
+	return (uint16_t)~wire_get16((const uint8_t *)&h);
+}
+
+uint32_t ipv4_pseudo_sum(const uint8_t src[4], const uint8_t dst[4], uint32_t len,
+			 uint8_t proto)
+{
+	return (uint32_t)wire_get16(src) + wire_get16(src + 2) + wire_get16(dst) +
+	       wire_get16(dst + 2) + (len >> 16) + (len & 0xffff) + proto;
 }
 
 uint32_t ipv6_pseudo_sum(const uint8_t src[16], const uint8_t dst[16],

@@ -78,7 +78,10 @@ size_t ipv_icmp_error(uint8_t *out, size_t cap, enum ipv_error_kind kind,
 /* Internet checksum (RFC 1071) of buf, continuing from a partial sum
  * (0 to start): the value to store, already complemented. */
 uint16_t ipv_csum(const void *buf, size_t len, uint32_t sum);
-/* The partial sum of an IPv6 pseudo-header (RFC 8200 8.1). */
+/* The partial sums of an IPv4 (RFC 793 3.1) and an IPv6 (RFC 8200 8.1)
+ * pseudo-header, to pass to ipv_csum. */
+uint32_t ipv4_pseudo_sum(const uint8_t src[4], const uint8_t dst[4], uint32_t len,
+			 uint8_t proto);
 uint32_t ipv6_pseudo_sum(const uint8_t src[16], const uint8_t dst[16],
 			 uint32_t len, uint8_t next);
 

@@ -15,37 +15,11 @@
 #define TH_PSH 0x08
 #define TH_ACK 0x10
 
-/* One's complement sum of len bytes at b, added to s, in the machine's
- * byte order, 4 bytes at a time (the sum does not depend on the order
- * as long as every part of it is taken the same way, RFC 1071 2(B)). */
-static uint64_t sum_words(const uint8_t *b, size_t len, uint64_t s)
+/* The pseudo-header sum of a TCP segment of tcplen bytes in packet p. */
+static uint32_t pseudo_sum(const uint8_t *p, uint8_t version, uint32_t tcplen)
 {
-	uint32_t w;
-	uint16_t h;
-
-	for (; len >= 4; b += 4, len -= 4) {
-		memcpy(&w, b, 4);
-		s += w;
-	}
-	if (len >= 2) {
-		memcpy(&h, b, 2);
-		s += h;
-		b += 2;
-		len -= 2;
-	}
-	if (len) {
-		h = 0;
-		memcpy(&h, b, 1);	/* the odd byte, padded with zero */
-		s += h;
-	}
-	return s;
-}
-
-static bool sum_ok(uint64_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return s == 0xffff;
+	return version == 4 ? ipv4_pseudo_sum(p + 12, p + 16, tcplen, 6)
+			    : ipv6_pseudo_sum(p + 8, p + 24, tcplen, 6);
 }
 
 /* The segment's checksums hold (as the kernel checks before GRO merges:
@@ -53,24 +27,10 @@ static bool sum_ok(uint64_t s)
  * segment must not hide in one). */
 static bool csums_ok(const uint8_t *p, uint8_t version, size_t iphl, size_t tot)
 {
-	uint8_t ph[40];
-	size_t phl;
-
-	if (version == 4) {
-		if (!sum_ok(sum_words(p, 20, 0)))
-			return false;
-		memcpy(ph, p + 12, 8);		/* addresses, zero, protocol, length */
-		ph[8] = 0;
-		ph[9] = 6;
-		wire_put16(ph + 10, (uint16_t)(tot - iphl));
-		phl = 12;
-	} else {
-		memcpy(ph, p + 8, 32);
-		wire_put32(ph + 32, (uint32_t)(tot - iphl));
-		wire_put32(ph + 36, 6);
-		phl = 40;
-	}
-	return sum_ok(sum_words(p + iphl, tot - iphl, sum_words(ph, phl, 0)));
+	if (version == 4 && ipv_csum(p, 20, 0) != 0)
+		return false;
+	return ipv_csum(p + iphl, tot - iphl,
+			pseudo_sum(p, version, (uint32_t)(tot - iphl))) == 0;
 }
 
 /* Where a TCP segment's parts are: 0 if pkt is not one a run may hold. */
@@ -188,29 +148,26 @@ size_t tcpgro_finish(struct tcpgro *g)
 	struct virtio_net_hdr vh;
 	uint8_t *h = g->buf + VNET_HDR_LEN;
 	size_t n = g->len;
-	uint16_t iphl = (h[0] >> 4) == 4 ? 20 : 40;
-	uint32_t sum;
+	uint8_t version = h[0] >> 4;
+	uint16_t iphl = version == 4 ? 20 : 40;
 
 	memset(&vh, 0, sizeof(vh));
 	if (g->segs > 1) {
 		uint16_t tcplen = (uint16_t)(n - iphl);
 
-		if (iphl == 20) {
+		if (version == 4) {
 			wire_put16(h + 2, (uint16_t)n);
 			wire_put16(h + 10, 0);
 			wire_put16(h + 10, ipv_csum(h, 20, 0));
-			/* pseudo-header: addresses, protocol, TCP length */
-			sum = (uint32_t)wire_get16(h + 12) + wire_get16(h + 14) +
-			      wire_get16(h + 16) + wire_get16(h + 18) + 6u + tcplen;
 			vh.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
 		} else {
 			wire_put16(h + 4, tcplen);
-			sum = ipv6_pseudo_sum(h + 8, h + 24, tcplen, 6);
 			vh.gso_type = VIRTIO_NET_HDR_GSO_TCPV6;
 		}
 		/* the folded pseudo-header sum, not complemented: the kernel
 		 * adds the segment's own bytes from csum_start on */
-		wire_put16(h + iphl + 16, (uint16_t)~ipv_csum(NULL, 0, sum));
+		wire_put16(h + iphl + 16,
+			   (uint16_t)~ipv_csum(NULL, 0, pseudo_sum(h, version, tcplen)));
 		vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 		vh.hdr_len = g->hlen;
 		vh.gso_size = g->mss;

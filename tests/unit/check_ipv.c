@@ -470,6 +470,31 @@ START_TEST(csum_vectors)
 }
 END_TEST
 
+/* ipv_csum sums 4 bytes at a time in the machine's order: against the
+ * plain 16-bit sum, for every length to 300, every alignment, all-zero
+ * and all-ones bytes and partial sums of up to 31 bits. */
+START_TEST(csum_against_reference)
+{
+	uint8_t buf[304];
+	uint32_t x = 12345;
+	const uint32_t starts[] = { 0, 1, 0xffff, 0x10000, 0x7fffffff };
+
+	for (int fill = 0; fill < 3; fill++) {
+		for (size_t i = 0; i < sizeof(buf); i++) {
+			x = x * 1103515245u + 12345u;
+			buf[i] = fill == 0 ? (uint8_t)(x >> 16) : fill == 1 ? 0 : 0xff;
+		}
+		for (size_t off = 0; off < 4; off++)
+			for (size_t len = 0; len <= 300; len++)
+				for (size_t k = 0; k < sizeof(starts) / sizeof(starts[0]); k++)
+					ck_assert_msg(ipv_csum(buf + off, len, starts[k]) ==
+						      (uint16_t)~ref_sum(buf + off, len, starts[k]),
+						      "fill %d off %zu len %zu start %#x", fill, off,
+						      len, starts[k]);
+	}
+}
+END_TEST
+
 /* ---------------------------------------------------------------- CIDR */
 
 /* ---------------------------------------------------------------- MSS */
@@ -958,6 +983,7 @@ static Suite *ipv_suite(void)
 	tcase_add_test(tc, icmp_v6_too_big);
 	tcase_add_test(tc, icmp_refusals);
 	tcase_add_test(tc, csum_vectors);
+	tcase_add_test(tc, csum_against_reference);
 	tcase_add_test(tc, mss_clamped);
 	tcase_add_test(tc, mss_untouched);
 	tcase_add_test(tc, mss_malformed);

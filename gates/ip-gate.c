@@ -658,11 +658,6 @@ static void icmp_answer(struct ipgate *g, enum ipv_error_kind kind, const uint8_
 
 /* ---------------------------------------------------------------- packets */
 
-static bool addr_same(const struct addr *x, const struct addr *y)
-{
-	return x->inst == y->inst && x->len == y->len && !memcmp(x->b, y->b, x->len);
-}
-
 /* The mss_clamp for p's family; 0: off. */
 static uint16_t mss_clamp_for(const struct ipgate *g, const struct ipv_pkt *p)
 {
@@ -730,7 +725,7 @@ static void tun_cb(struct ev_loop *loop, ev_io *w, int revents)
 static bool addr_ours(const struct ipgate *g, const struct addr *a)
 {
 	for (size_t i = 0; i < g->naddrs; i++)
-		if (addr_same(&g->addrs[i].a, a))
+		if (addr_equal(&g->addrs[i].a, a))
 			return true;
 	return false;
 }
@@ -743,7 +738,7 @@ static void from_cloud(struct ipgate *g, const struct gate_msg *m)
 
 	g->cnt.cloud_rx++;
 	if (!ipv_parse(m->pkt.payload, m->pkt.len, g->net, &p) ||
-	    !addr_same(&p.dst, &m->pkt.dst) || !addr_same(&p.src, &m->pkt.src) ||
+	    !addr_equal(&p.dst, &m->pkt.dst) || !addr_equal(&p.src, &m->pkt.src) ||
 	    addr_ours(g, &p.src)) {
 		g->cnt.cloud_bad++;
 		log_dbg(LOGS_DATA, "malformed or mismatched packet of %zu bytes from %s dropped",
@@ -772,7 +767,7 @@ static void from_unreachable(struct ipgate *g, const struct gate_msg *m)
 
 	g->cnt.unreach_rx++;
 	if (!ipv_parse_head(m->unreach.head, m->unreach.len, g->net, &p) ||
-	    !addr_same(&p.dst, &m->unreach.dst)) {
+	    !addr_equal(&p.dst, &m->unreach.dst)) {
 		g->cnt.cloud_bad++;
 		return;
 	}

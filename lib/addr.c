@@ -399,11 +399,15 @@ bool prefix_covers(const struct prefix *p, const struct addr *a)
 	return ((p->a.b[full] ^ a->b[full]) & mask) == 0;
 }
 
+bool addr_equal(const struct addr *x, const struct addr *y)
+{
+	return x->inst == y->inst && x->len == y->len && x->len <= ADDR_MAX_LEN &&
+	       !memcmp(x->b, y->b, x->len);
+}
+
 bool prefix_equal(const struct prefix *x, const struct prefix *y)
 {
-	return x->a.inst == y->a.inst && x->a.len == y->a.len &&
-	       x->bits == y->bits && x->a.len <= ADDR_MAX_LEN &&
-	       !memcmp(x->a.b, y->a.b, x->a.len);
+	return x->bits == y->bits && addr_equal(&x->a, &y->a);
 }
 
 void prefix_host(struct prefix *p, const struct addr *a)

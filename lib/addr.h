@@ -64,6 +64,8 @@ void addr_format(const struct addr *a, char *buf, size_t len);
 bool prefix_valid(const struct prefix *p);
 bool prefix_covers(const struct prefix *p, const struct addr *a);
 bool prefix_equal(const struct prefix *x, const struct prefix *y);
+/* Same instance, length and bytes. */
+bool addr_equal(const struct addr *x, const struct addr *y);
 static inline bool addr_is_broadcast(const struct addr *a) { return a->len == 0; }
 /* A host prefix for address a (bits = 8*len). */
 void prefix_host(struct prefix *p, const struct addr *a);

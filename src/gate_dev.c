@@ -32,17 +32,15 @@ static void dev_ack(struct gate *g, bool accepted, const char *why)
 	gate_send_raw(g, msgbuf, gate_enc_device_ack(msgbuf, sizeof(msgbuf), accepted, why));
 }
 
-static bool addr_eq(const struct addr *x, const struct addr *y)
-{
-	return x->inst == y->inst && x->len == y->len && !memcmp(x->b, y->b, x->len);
-}
-
 /* One of the host addresses g announced (ip-gate announces each of its
  * device's addresses as a host prefix). */
 static bool gate_host(const struct gate *g, const struct addr *a)
 {
+	struct prefix h;
+
+	prefix_host(&h, a);
 	for (size_t i = 0; i < g->nowned; i++)
-		if (g->owned[i].bits == 8u * a->len && addr_eq(&g->owned[i].a, a))
+		if (prefix_equal(&g->owned[i], &h))
 			return true;
 	return false;
 }
@@ -236,7 +234,8 @@ bool gate_dev_write(struct gate *g, const struct addr *dst, const struct addr *s
 	struct ipv_pkt p;
 	uint16_t mss;
 
-	if (!ipv_parse(pkt, len, d->net, &p) || !addr_eq(&p.dst, dst) || !addr_eq(&p.src, src) ||
+	if (!ipv_parse(pkt, len, d->net, &p) || !addr_equal(&p.dst, dst) ||
+	    !addr_equal(&p.src, src) ||
 	    gate_host(g, &p.src)) {
 		d->bad++;
 		return false;

@@ -553,6 +553,15 @@ START_TEST(equal)
 	q = p;
 	q.a.b[0] = 11;
 	ck_assert(!prefix_equal(&p, &q));
+	ck_assert(!addr_equal(&p.a, &q.a));
+	q = p;
+	q.bits = 9;
+	ck_assert(addr_equal(&p.a, &q.a));	/* the address alone */
+	q.a.inst = INST(AP_IPV4, 1);
+	ck_assert(!addr_equal(&p.a, &q.a));
+	q = p;
+	q.a.len = 0;
+	ck_assert(!addr_equal(&p.a, &q.a));
 	p = parsed("p9:00");
 	ck_assert(!same_text(&p, "p9:0000"));
 	p = parsed("ipv6:FD00::/8");

@@ -318,6 +318,18 @@ static bool dgram_in(struct udp_sock *s, struct pkt *p, const struct sockaddr *f
 	return taken;
 }
 
+/* recvmmsg without waiting; failures other than "nothing there" counted. */
+static int recv_batch(struct udp_sock *s, struct mmsghdr *msg, unsigned vlen)
+{
+	int n = recvmmsg(s->fd, msg, vlen, MSG_DONTWAIT, NULL);
+
+	if (n < 0 && errno != EAGAIN && errno != EINTR) {
+		s->rx_errors++;
+		log_dbg(LOGS_DATA, "udp %s: receive: %s", s->addr_str, strerror(errno));
+	}
+	return n;
+}
+
 static void sock_read(struct udp_sock *s)
 {
 	struct udp *u = s->cloud->udp;
@@ -338,14 +350,9 @@ static void sock_read(struct udp_sock *s)
 	}
 	if (!nbuf)
 		return;
-	n = recvmmsg(s->fd, msg, nbuf, MSG_DONTWAIT, NULL);
-	if (n < 0) {
-		if (errno != EAGAIN && errno != EINTR) {
-			s->rx_errors++;
-			log_dbg(LOGS_DATA, "udp %s: receive: %s", s->addr_str, strerror(errno));
-		}
+	n = recv_batch(s, msg, nbuf);
+	if (n < 0)
 		return;
-	}
 	for (int i = 0; i < n; i++) {
 		struct pkt *p = s->inpkt[i];
 
@@ -383,14 +390,9 @@ static void sock_read_gro(struct udp_sock *s, unsigned vlen)
 			.msg_control = ctl[i].b, .msg_controllen = sizeof(ctl[i].b),
 		};
 	}
-	n = recvmmsg(s->fd, msg, vlen, MSG_DONTWAIT, NULL);
-	if (n < 0) {
-		if (errno != EAGAIN && errno != EINTR) {
-			s->rx_errors++;
-			log_dbg(LOGS_DATA, "udp %s: receive: %s", s->addr_str, strerror(errno));
-		}
+	n = recv_batch(s, msg, vlen);
+	if (n < 0)
 		return;
-	}
 	for (int i = 0; i < n; i++) {
 		const uint8_t *d = iov[i].iov_base;
 		size_t len = msg[i].msg_len, seg = len, off;

@@ -19,6 +19,17 @@ SANITIZE=${SANITIZE:-1}
 JOBS=${JOBS:-$(nproc)}
 status=0
 
+# e2e_tallies DIR LABEL: each end-to-end test's tally in DIR (or why it
+# was skipped), its name followed by LABEL.
+e2e_tallies() {
+    local f t
+    for f in "$1"/tests/netns/*.log; do
+        [ -f "$f" ] || continue
+        t=$(grep -hE '^[0-9]+ passed, [0-9]+ failed|^SKIP:' "$f" | tail -1)
+        printf '%-28s %s\n' "$(basename "$f" .log)$2:" "$t"
+    done
+}
+
 # run_suite DIR CONFIGURE_FLAGS: build in DIR and run make check there.
 run_suite() {
     local dir=$1 flags=$2
@@ -37,11 +48,7 @@ run_suite() {
         echo "# $(basename "$f" .log)"
         grep -hE '^[0-9]+%: Checks:|^replay:' "$f" | tail -1
     done
-    for f in "$dir"/tests/netns/*.log; do
-        [ -f "$f" ] || continue
-        t=$(grep -hE '^[0-9]+ passed, [0-9]+ failed|^SKIP:' "$f" | tail -1)
-        printf '%-28s %s\n' "$(basename "$f" .log):" "$t"
-    done
+    e2e_tallies "$dir" ""
     sed -n '/^# TOTAL/,/^# ERROR/p' "$dir/check.out"
     if [ $rc -ne 0 ]; then
         echo "--- failures ($dir/test-suite.log):"
@@ -61,11 +68,7 @@ if [ "${FASTPATH_OFF_PASS:-1}" != 0 ] && [ -x "$repo/build/src/cloud" ]; then
     FASTPATH=off make -C "$repo/build" -s check TESTS="$e2e" \
         TEST_SUITE_LOG=test-suite-fastpath-off.log >"$repo/build/check-fastpath-off.out" 2>&1 || rc=1
     grep -E '^(PASS|FAIL|SKIP|XFAIL|XPASS|ERROR):' "$repo/build/check-fastpath-off.out"
-    for f in "$repo"/build/tests/netns/*.log; do
-        [ -f "$f" ] || continue
-        t=$(grep -hE '^[0-9]+ passed, [0-9]+ failed|^SKIP:' "$f" | tail -1)
-        printf '%-28s %s\n' "$(basename "$f" .log) (fast paths off):" "$t"
-    done
+    e2e_tallies "$repo/build" " (fast paths off)"
     sed -n '/^# TOTAL/,/^# ERROR/p' "$repo/build/check-fastpath-off.out"
     if [ $rc -ne 0 ]; then
         echo "--- failures ($repo/build/test-suite-fastpath-off.log):"

@@ -403,8 +403,8 @@ size_t gate_enc_error(uint8_t *out, size_t cap, uint16_t code, const char *text)
 	return GATE_HDR_LEN + 3 + n;
 }
 
-size_t gate_enc_device(uint8_t *out, size_t cap, uint8_t flags, uint8_t kind, uint16_t net, uint16_t mtu,
-		       uint16_t mss4, uint16_t mss6)
+size_t gate_enc_device(uint8_t *out, size_t cap, uint8_t flags, uint8_t kind, uint16_t net,
+		       uint16_t mtu, uint16_t mss4, uint16_t mss6)
 {
 	if ((flags & ~DEV_VNET_HDR) || kind != DEV_TUN_IP || mtu < 68 || cap < GATE_HDR_LEN + 9)
 		return 0;

@@ -164,8 +164,8 @@ size_t gate_enc_unreachable(uint8_t *out, size_t cap, uint32_t inst,
 			    const struct addr *dst, const void *head, size_t len);
 size_t gate_enc_keepalive(uint8_t *out, size_t cap);
 size_t gate_enc_error(uint8_t *out, size_t cap, uint16_t code, const char *text);
-size_t gate_enc_device(uint8_t *out, size_t cap, uint8_t flags, uint8_t kind, uint16_t net, uint16_t mtu,
-		       uint16_t mss4, uint16_t mss6);
+size_t gate_enc_device(uint8_t *out, size_t cap, uint8_t flags, uint8_t kind, uint16_t net,
+		       uint16_t mtu, uint16_t mss4, uint16_t mss6);
 size_t gate_enc_device_ack(uint8_t *out, size_t cap, bool accepted, const char *text);
 size_t gate_enc_device_packet(uint8_t *out, size_t cap, const void *payload, size_t len);
 

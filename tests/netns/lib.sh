@@ -587,6 +587,19 @@ status_get() { jq_ctl "$1" status "$2"; }
 # counter NAME COUNTER : one of status's counters.
 counter() { status_get "$1" ".counters.$2"; }
 
+# ping_gap FILE [FROM_MS] : "GAP_MS AT_MS": the largest gap between
+# consecutive replies in ping -D output FILE ([epoch.usec] leads each
+# line), among those after FROM_MS (epoch ms; default all), and when it
+# began.
+ping_gap() {
+	awk -v from="${2:-0}" '/bytes from/ {
+		t = substr($1, 2, length($1) - 2) * 1000
+		if (t < from) { prev = t; next }
+		if (prev && t - prev > max) { max = t - prev; at = prev }
+		prev = t
+	} END { printf "%.0f %.0f\n", max, at }' "$1"
+}
+
 # ---------------------------------------------------------------- logs
 
 logf() { echo "$T/$1.log"; }

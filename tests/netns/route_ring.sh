@@ -70,17 +70,7 @@ for n in n4 n5 n6; do
 done
 check "cut: n2 relays nothing (+${GREW[n2]})" test "${GREW[n2]}" = 0
 
-# gaps FILE FROM_MS : "GAP_MS AT_MS": the largest gap between consecutive
-# replies in ping -D output FILE, among those after FROM_MS (epoch ms)
-gaps() {
-	awk -v from="$2" '/bytes from/ {
-		t = substr($1, 2, length($1) - 2) * 1000
-		if (t < from) { prev = t; next }
-		if (prev && t - prev > max) { max = t - prev; at = prev }
-		prev = t
-	} END { printf "%.0f %.0f\n", max, at }' "$1"
-}
-read -r gap gap_at < <(gaps "$T/ping.out" "$t_cut")
+read -r gap gap_at < <(ping_gap "$T/ping.out" "$t_cut")
 t_down=$(log_time n1 "link down: peer n2")
 note "cut: n1 logged the link dead $((t_down - t_cut)) ms after the cut (conn_timeout 1s);" \
 	"the last reply before the gap came at $((gap_at - t_cut)) ms, the first after it at" \
@@ -104,7 +94,7 @@ for n in n4 n5 n6; do
 	check "restored: $n stops relaying (+${GREW[$n]})" test "${GREW[$n]}" = 0
 done
 stop_proc n1-ping INT
-read -r gap2 _ < <(gaps "$T/ping.out" "$t_restore")
+read -r gap2 _ < <(ping_gap "$T/ping.out" "$t_restore")
 note "largest gap between replies after the restore: ${gap2} ms"
 check "restored: the switch back costs no outage (largest gap ${gap2} ms, want < 2 s)" test "$gap2" -lt 2000
 note "ping: $(grep -E 'packets transmitted' "$T/ping.out")"

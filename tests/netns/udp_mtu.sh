@@ -121,8 +121,7 @@ check "p1 at 1280: a logs that big datagrams are lost and probes again" \
 check "p1 at 1280: both paths stay live" \
 	eval '[ "$(live_paths a b)" = 1 ] && [ "$(live_paths b a)" = 1 ]'
 wait "$PING"
-gap=$(awk -F'[][]' '/bytes from/ { t = $2 * 1000; if (p && t - p > g) g = t - p; p = t }
-	END { printf "%d\n", g }' "$T/ping-drop.out")
+read -r gap _ < <(ping_gap "$T/ping-drop.out")
 note "1300-byte DF pings (10/s) over the TUNs across the drop: $(grep -oE '[0-9]+ received' "$T/ping-drop.out") of 80, largest gap $gap ms"
 
 # listens NODE PORT : something accepts TCP on PORT in NODE's namespace.

@@ -218,17 +218,7 @@ stop_proc a-dping INT
 a_tls1=$(udp a b tx_tls) gate_rx1=$(gate_get a ip .rx_packets)
 read -r np_id np_local np_remote np_state < <(link_udp a b \
 	'first(.paths[] | select(.in_use)) | "\(.id) \(.local) \(.remote) \(.state)"')
-# gaps FILE FROM_MS : "GAP_MS AT_MS": the largest gap between consecutive
-# replies in ping -D output FILE, among those after FROM_MS (epoch ms)
-gaps() {
-	awk -v from="$2" '/bytes from/ {
-		t = substr($1, 2, length($1) - 2) * 1000
-		if (t < from) { prev = t; next }
-		if (prev && t - prev > max) { max = t - prev; at = prev }
-		prev = t
-	} END { printf "%.0f %.0f\n", max, at }' "$1"
-}
-read -r gap gap_at < <(gaps "$T/d-ping.out" "$t_cut")
+read -r gap gap_at < <(ping_gap "$T/d-ping.out" "$t_cut")
 # stall FILE : the longest run of 0.2 s intervals in which iperf3's server
 # (its JSON report FILE) received (almost) nothing (< 1% of the median
 # interval), in ms

@@ -100,9 +100,7 @@ wait "$SAMPLER"
 
 sent=$(sed -nE 's/^([0-9]+) packets transmitted.*/\1/p' "$T/ping-roam.out")
 got=$(sed -nE 's/.* ([0-9]+) received.*/\1/p' "$T/ping-roam.out")
-# the largest gap between two replies (ping -D: [epoch.usec] at the start)
-gap=$(awk -F'[][]' '/bytes from/ { t = $2 * 1000; if (p && t - p > g) g = t - p; p = t }
-	END { printf "%d\n", g }' "$T/ping-roam.out")
+read -r gap _ < <(ping_gap "$T/ping-roam.out")
 note "roam: ping $got/$sent answered, largest gap between replies ${gap} ms"
 check "the ping went on: 200 sent, replies received (got ${got:-none})" \
 	eval '[ "${sent:-0}" = 200 ] && [ "${got:-0}" -gt 0 ]'
